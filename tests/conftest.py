@@ -1,0 +1,20 @@
+import os
+import pathlib
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+_shared = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+if "STRIATE_DATA" not in os.environ and _shared.is_dir():
+    os.environ["STRIATE_DATA"] = str(_shared)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same random state, so failures reproduce."""
+    import numpy as np
+
+    from striate import backend
+    backend.set_seed(0)
+    np.random.seed(0)
+    yield
