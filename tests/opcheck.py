@@ -24,8 +24,8 @@ def rel_err(a, b):
 
 
 def _run(fn, arrays, diff, dtype):
-    ts = [Tensor(a.astype(dtype), requires_grad=(i in diff)) if i in diff else
-          (a.astype(dtype) if a.dtype.kind == "f" else a) for i, a in enumerate(arrays)]
+    ts = [Tensor(a.astype(dtype), requires_grad=(i in diff)) if a.dtype.kind == "f" else a
+          for i, a in enumerate(arrays)]
     return fn(*ts), ts
 
 

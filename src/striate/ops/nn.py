@@ -1,2 +1,700 @@
-"""(being written)"""
-__all__ = []
+"""Neural-network ops (keras.ops names): activations, cross-entropies, dropout, normalization.
+
+Activations and losses are fused ops with hand-written backward; ``hard_sigmoid``,
+``moments`` and ``batch_normalization`` are composed from the basic ops.
+"""
+import math
+
+from striate import backend
+from striate.autodiff import Function, Tensor
+from striate.ops import math as _math
+from striate.ops import reduce as _reduce
+from striate.ops import shape as _shape
+from striate.ops._base import data, normalize_axis, tensor
+
+__all__ = [
+    "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "softplus", "sigmoid", "hard_sigmoid",
+    "tanh", "silu", "softmax", "log_softmax",
+    "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
+    "dropout", "moments", "batch_normalization", "batch_norm_train",
+]
+
+EPSILON = 1e-7  # keras.config.epsilon(): probabilities are clipped to [EPSILON, 1 - EPSILON]
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_GELU_CUBIC = 0.044715
+
+
+def _sigmoid(xp, x):
+    """1 / (1 + exp(-x)) without overflow: exp only ever sees -|x|."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0, e) / (1.0 + e)
+
+
+def _erfcx(z):
+    """erfc(z) * exp(z^2) for a Python float z >= 0 (asymptotic series where erfc underflows)."""
+    if z < 20:
+        return math.erfc(z) * math.exp(z * z)
+    total, term = 1.0, 1.0
+    for n in range(1, 12):
+        term *= -(2 * n - 1) / (2 * z * z)
+        total += term
+    return total / (z * math.sqrt(math.pi))
+
+
+def _fit_erfc(nodes=64, terms=22):
+    """Chebyshev coefficients c of f in erfc(z) = t exp(-z^2 + f(y)), t = 2/(2+z), y = 2t - 1.
+
+    NOTE: f is smooth on y in (-1, 1] (z in [0, inf)), so 22 terms reach double precision and
+    12 reach single precision (Numerical Recipes' erfccheb form). The coefficients are fitted
+    once, at import, from the standard library's erfc at the Chebyshev nodes.
+    """
+    ys = [math.cos(math.pi * (k + 0.5) / nodes) for k in range(nodes)]
+    fs = [math.log(2 * _erfcx(2 * (1 - y) / (1 + y)) / (1 + y)) for y in ys]
+    return [2 / nodes * sum(f * math.cos(math.pi * j * (k + 0.5) / nodes) for k, f in enumerate(fs))
+            for j in range(terms)]
+
+
+_ERFC_COEFS = _fit_erfc()
+
+
+def _erfc(xp, x):
+    """The complementary error function on arrays, to the precision of their dtype."""
+    coefs = _ERFC_COEFS if x.dtype.itemsize >= 8 else _ERFC_COEFS[:12]
+    z = xp.abs(x)
+    t = 2.0 / (2.0 + z)
+    ty = 4.0 * t - 2.0
+    d, dd = 0.0, 0.0
+    for c in coefs[:0:-1]:  # Clenshaw's recurrence
+        d, dd = ty * d - dd + c, d
+    r = t * xp.exp(0.5 * (coefs[0] + ty * d) - dd - z * z)
+    return xp.where(x >= 0, r, 2.0 - r)
+
+
+# -- activations ----------------------------------------------------------------------------
+class ReLU(Function):
+    def forward(self, xp, x):
+        self.mask = x > 0
+        return xp.maximum(x, 0)
+
+    def backward(self, xp, gy):
+        return gy * self.mask
+
+
+class ReLU6(Function):
+    def forward(self, xp, x):
+        self.mask = (x > 0) & (x < 6)
+        return xp.clip(x, 0, 6)
+
+    def backward(self, xp, gy):
+        return gy * self.mask
+
+
+class LeakyReLU(Function):
+    def __init__(self, negative_slope):
+        self.slope = negative_slope
+
+    def forward(self, xp, x):
+        self.mask = x > 0
+        return xp.where(self.mask, x, x * self.slope)
+
+    def backward(self, xp, gy):
+        return xp.where(self.mask, gy, gy * self.slope)
+
+
+class ELU(Function):
+    """scale * (x if x > 0 else alpha * (exp(x) - 1)); SELU is ELU with fixed alpha and scale."""
+
+    def __init__(self, alpha, scale=1.0):
+        self.alpha, self.scale = alpha, scale
+
+    def forward(self, xp, x):
+        self.mask = x > 0
+        self.neg = (self.scale * self.alpha) * xp.expm1(xp.minimum(x, 0))
+        return xp.where(self.mask, self.scale * x, self.neg)
+
+    def backward(self, xp, gy):
+        # NOTE: for x <= 0, d/dx scale*alpha*(e^x - 1) = neg + scale*alpha, from the saved output.
+        return xp.where(self.mask, self.scale * gy, gy * (self.neg + self.scale * self.alpha))
+
+
+class GELU(Function):
+    def __init__(self, approximate):
+        self.approximate = approximate
+
+    def forward(self, xp, x):
+        self.x = x
+        if self.approximate:
+            self.t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3))
+            return 0.5 * x * (1.0 + self.t)
+        self.cdf = 0.5 * _erfc(xp, x * -math.sqrt(0.5))
+        return x * self.cdf
+
+    def backward(self, xp, gy):
+        x = self.x
+        if self.approximate:
+            t = self.t
+            inner = _SQRT_2_OVER_PI * (1.0 + 3 * _GELU_CUBIC * x * x)
+            return gy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner)
+        return gy * (self.cdf + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x))
+
+
+class Softplus(Function):
+    def forward(self, xp, x):
+        self.x = x
+        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, xp, gy):
+        return gy * _sigmoid(xp, self.x)
+
+
+class Sigmoid(Function):
+    def forward(self, xp, x):
+        self.y = _sigmoid(xp, x)
+        return self.y
+
+    def backward(self, xp, gy):
+        return gy * self.y * (1.0 - self.y)
+
+
+class Tanh(Function):
+    def forward(self, xp, x):
+        self.y = xp.tanh(x)
+        return self.y
+
+    def backward(self, xp, gy):
+        return gy * (1.0 - self.y * self.y)
+
+
+class SiLU(Function):
+    def forward(self, xp, x):
+        self.x, self.s = x, _sigmoid(xp, x)
+        return x * self.s
+
+    def backward(self, xp, gy):
+        s = self.s
+        return gy * s * (1.0 + self.x * (1.0 - s))
+
+
+class Softmax(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, xp, x):
+        y = xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        y /= y.sum(axis=self.axis, keepdims=True)
+        self.y = y
+        return y
+
+    def backward(self, xp, gy):
+        y = self.y
+        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, xp, x):
+        z = x - x.max(axis=self.axis, keepdims=True)
+        self.y = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
+        return self.y
+
+    def backward(self, xp, gy):
+        return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+
+
+def relu(x):
+    """Rectified linear unit, ``max(x, 0)``.
+
+    Example:
+        >>> ops.relu([-1.0, 2.0])
+        Tensor(array([0., 2.], dtype=float32))
+    """
+    return ReLU()(x)
+
+
+def relu6(x):
+    """``min(max(x, 0), 6)``."""
+    return ReLU6()(x)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """``x`` where positive, else ``negative_slope * x``.
+
+    Args:
+        x: input tensor.
+        negative_slope: slope for negative inputs.
+    """
+    return LeakyReLU(negative_slope)(x)
+
+
+def elu(x, alpha=1.0):
+    """Exponential linear unit: ``x`` where positive, else ``alpha * (exp(x) - 1)``.
+
+    Args:
+        x: input tensor.
+        alpha: the value the negative side tends to is ``-alpha``.
+    """
+    return ELU(alpha)(x)
+
+
+def selu(x):
+    """Scaled ELU with the self-normalizing constants (alpha 1.6733, scale 1.0507)."""
+    return ELU(_SELU_ALPHA, _SELU_SCALE)(x)
+
+
+def gelu(x, approximate=True):
+    """Gaussian error linear unit, ``x * Phi(x)`` with ``Phi`` the standard normal CDF.
+
+    Args:
+        x: input tensor.
+        approximate: use the tanh approximation (Keras's default for ``ops.gelu``);
+            ``False`` uses the exact error function.
+
+    Example:
+        >>> ops.gelu([0.0, 1.0])
+        Tensor(array([0.       , 0.8411920], dtype=float32))
+    """
+    return GELU(approximate)(x)
+
+
+def softplus(x):
+    """``log(1 + exp(x))``, computed without overflow for large ``|x|``."""
+    return Softplus()(x)
+
+
+def sigmoid(x):
+    """Logistic function ``1 / (1 + exp(-x))``, computed without overflow."""
+    return Sigmoid()(x)
+
+
+def hard_sigmoid(x):
+    """Piecewise-linear sigmoid, ``relu6(x + 3) / 6`` (Keras 3's definition)."""
+    return _math.Div()(relu6(_math.Add()(x, 3.0)), 6.0)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return Tanh()(x)
+
+
+def silu(x):
+    """Sigmoid linear unit (swish), ``x * sigmoid(x)``."""
+    return SiLU()(x)
+
+
+def softmax(x, axis=-1):
+    """Exponentials normalized to sum to 1 along ``axis`` (max-subtracted, so large logits are safe).
+
+    Args:
+        x: input tensor (logits).
+        axis: the axis (or tuple of axes) to normalize over.
+
+    Returns:
+        A Tensor of the shape of ``x`` whose entries along ``axis`` sum to 1.
+
+    Example:
+        >>> ops.softmax([[1.0, 1.0]])
+        Tensor(array([[0.5, 0.5]], dtype=float32))
+    """
+    return Softmax(axis)(x)
+
+
+def log_softmax(x, axis=-1):
+    """``log(softmax(x, axis))``, computed as ``x - logsumexp(x)`` so it never takes log(0).
+
+    Args:
+        x: input tensor (logits).
+        axis: the axis (or tuple of axes) to normalize over.
+    """
+    return LogSoftmax(axis)(x)
+
+
+# -- losses ---------------------------------------------------------------------------------
+class CategoricalCrossEntropy(Function):
+    def __init__(self, from_logits, axis):
+        self.from_logits, self.axis = from_logits, axis
+
+    def forward(self, xp, target, output):
+        ax = self.axis
+        if self.from_logits:
+            z = output - output.max(axis=ax, keepdims=True)
+            self.logp = z - xp.log(xp.exp(z).sum(axis=ax, keepdims=True))
+        else:
+            self.s = output.sum(axis=ax, keepdims=True)
+            self.p = output / self.s
+            self.c = xp.clip(self.p, EPSILON, 1.0 - EPSILON)
+            self.logp = xp.log(self.c)
+        self.target = target
+        return -(target * self.logp).sum(axis=ax)
+
+    def backward(self, xp, gy):
+        g = xp.expand_dims(gy, self.axis)
+        t, ax = self.target, self.axis
+        g_target = -g * self.logp if self.needs_grad[0] else None
+        if not self.needs_grad[1]:
+            return g_target, None
+        if self.from_logits:  # d/dz of -sum(t * log_softmax(z)) = softmax(z) * sum(t) - t
+            return g_target, g * (xp.exp(self.logp) * t.sum(axis=ax, keepdims=True) - t)
+        # NOTE: u = dL/dp through log and clip; p = o / sum(o) then gives do = (u - sum(u p)) / sum(o).
+        p = self.p
+        u = -g * t / self.c * ((p >= EPSILON) & (p <= 1.0 - EPSILON))
+        return g_target, (u - (u * p).sum(axis=ax, keepdims=True)) / self.s
+
+
+class SparseCrossEntropy(Function):
+    """Cross-entropy of integer labels against the class axis of ``output``, moved last."""
+
+    def __init__(self, from_logits, axis):
+        self.from_logits, self.axis = from_logits, axis
+
+    def forward(self, xp, labels, output):
+        o = xp.moveaxis(output, self.axis, -1)
+        self.labels, self.classes = labels, o.shape[-1]
+        at_label = labels[..., None]
+        if self.from_logits:
+            z = o - o.max(axis=-1, keepdims=True)
+            self.e = xp.exp(z)
+            self.s = self.e.sum(axis=-1, keepdims=True)
+            return (xp.log(self.s) - xp.take_along_axis(z, at_label, axis=-1))[..., 0]
+        self.s = o.sum(axis=-1, keepdims=True)
+        self.p = xp.take_along_axis(o, at_label, axis=-1) / self.s
+        return -xp.log(xp.clip(self.p, EPSILON, 1.0 - EPSILON))[..., 0]
+
+    def backward(self, xp, gy):
+        g = gy[..., None]
+        one_hot = self.labels[..., None] == xp.arange(self.classes)
+        if self.from_logits:  # softmax - one_hot
+            go = (self.e / self.s - one_hot) * g
+        else:
+            # NOTE: only the label's probability p = o_y / sum(o) enters the loss -log(clip(p)), so
+            # with u = dL/dp (zero where the clip is active), do = u (one_hot - p) / sum(o).
+            p = self.p
+            u = -g / xp.clip(p, EPSILON, 1.0 - EPSILON) * ((p >= EPSILON) & (p <= 1.0 - EPSILON))
+            go = (u / self.s) * (one_hot - p)
+        return None, xp.moveaxis(go, -1, self.axis)
+
+
+class BinaryCrossEntropy(Function):
+    def __init__(self, from_logits):
+        self.from_logits = from_logits
+
+    def forward(self, xp, target, output):
+        self.target, self.output = target, output
+        if self.from_logits:  # max(o, 0) - o t + log(1 + exp(-|o|)): no overflow
+            return xp.maximum(output, 0) - output * target + xp.log1p(xp.exp(-xp.abs(output)))
+        c = xp.clip(output, EPSILON, 1.0 - EPSILON)
+        return -(target * xp.log(c) + (1.0 - target) * xp.log1p(-c))
+
+    def backward(self, xp, gy):
+        t, o = self.target, self.output
+        if self.from_logits:
+            g_target = -gy * o if self.needs_grad[0] else None
+            return g_target, (gy * (_sigmoid(xp, o) - t) if self.needs_grad[1] else None)
+        c = xp.clip(o, EPSILON, 1.0 - EPSILON)
+        g_target = gy * (xp.log1p(-c) - xp.log(c)) if self.needs_grad[0] else None
+        if not self.needs_grad[1]:
+            return g_target, None
+        inside = (o >= EPSILON) & (o <= 1.0 - EPSILON)
+        return g_target, gy * inside * (c - t) / (c * (1.0 - c))
+
+
+def _target_like(target, output):
+    """``target`` in ``output``'s dtype: a Tensor stays differentiable, anything else is converted."""
+    if isinstance(target, Tensor):
+        return target if target.dtype == output.dtype else _math.Cast(output.dtype)(target)
+    return data(target).astype(output.dtype, copy=False)
+
+
+def _class_labels(op, target, num_classes):
+    """Integer class ids from ``target`` (floats holding integers accepted), checked to be in range."""
+    xp = backend.xp()
+    labels = data(target)
+    if labels.dtype.kind == "f":
+        as_int = labels.astype("int64")
+        if not bool(xp.all(as_int == labels)):
+            bad = labels[as_int != labels].ravel()[0]
+            raise ValueError(f"{op}: sparse targets must be integer class ids, received {float(bad)!r}")
+        labels = as_int
+    elif labels.dtype.kind not in "iu":
+        raise TypeError(f"{op}: sparse targets must be integer class ids, received dtype {labels.dtype}")
+    if labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(f"{op}: label {lo if lo < 0 else hi} is out of range for {num_classes} "
+                             f"classes (labels must be integers in [0, {num_classes - 1}])")
+    return labels
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy between one-hot (or soft) targets and predictions, one value per sample.
+
+    Args:
+        target: class probabilities, the shape of ``output``.
+        output: predicted probabilities, or logits when ``from_logits``. Probabilities are
+            normalized to sum to 1 along ``axis`` and clipped to ``[1e-7, 1 - 1e-7]``, as Keras does.
+        from_logits: whether ``output`` holds logits (more accurate: no clipping).
+        axis: the class axis.
+
+    Returns:
+        A Tensor of ``output``'s shape without ``axis``: ``-sum(target * log p, axis)``.
+
+    Example:
+        >>> ops.categorical_crossentropy([[0.0, 1.0]], [[0.2, 0.8]])
+        Tensor(array([0.22314353], dtype=float32))
+    """
+    output = tensor(output)
+    target = _target_like(target, output)
+    if target.shape != output.shape or output.ndim < 1:
+        hint = ""
+        if output.ndim and tuple(target.shape) == _without(output.shape, axis % output.ndim):
+            hint = "; for integer class labels use sparse_categorical_crossentropy"
+        raise ValueError(f"categorical_crossentropy: target shape {tuple(target.shape)} does not fit "
+                         f"output shape {output.shape}: targets hold one probability per class, in the "
+                         f"output's shape{hint}")
+    return CategoricalCrossEntropy(from_logits, axis % output.ndim)(target, output)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy between integer class labels and predictions, one value per sample.
+
+    Args:
+        target: integer class ids, ``output``'s shape without ``axis`` (a trailing size-1 axis
+            is also accepted). Float arrays holding integers are accepted.
+        output: predicted probabilities, or logits when ``from_logits``. Probabilities are
+            normalized along ``axis`` and clipped to ``[1e-7, 1 - 1e-7]``, as Keras does.
+        from_logits: whether ``output`` holds logits.
+        axis: the class axis.
+
+    Returns:
+        A Tensor of ``output``'s shape without ``axis``: ``-log p[target]``.
+
+    Example:
+        >>> ops.sparse_categorical_crossentropy([1], [[0.2, 0.8]])
+        Tensor(array([0.22314353], dtype=float32))
+    """
+    op = "sparse_categorical_crossentropy"
+    output = tensor(output)
+    if output.ndim < 1:
+        raise ValueError(f"{op}: output needs a class axis, received shape {output.shape}")
+    ax = axis % output.ndim
+    labels = data(target)
+    given = tuple(labels.shape)
+    if labels.ndim == output.ndim and labels.shape[ax] == 1:
+        labels = labels.reshape(_without(labels.shape, ax))
+    expected = _without(output.shape, ax)
+    if tuple(labels.shape) != expected:
+        hint = "; for one-hot targets use categorical_crossentropy" if given == output.shape else ""
+        raise ValueError(f"{op}: target shape {given} does not fit output shape {output.shape}: sparse "
+                         f"targets hold one integer class per sample (shape {expected}){hint}")
+    labels = _class_labels(op, labels, output.shape[ax])
+    return SparseCrossEntropy(from_logits, ax)(labels, output)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Element-wise binary cross-entropy (no reduction), as ``keras.ops.binary_crossentropy``.
+
+    Args:
+        target: labels in [0, 1], the shape of ``output``.
+        output: predicted probabilities (clipped to ``[1e-7, 1 - 1e-7]``), or logits when
+            ``from_logits`` (computed exactly, without clipping).
+        from_logits: whether ``output`` holds logits.
+
+    Returns:
+        A Tensor of ``output``'s shape: ``-(t log p + (1 - t) log(1 - p))``.
+
+    Example:
+        >>> ops.binary_crossentropy([1.0, 0.0], [0.9, 0.1])
+        Tensor(array([0.10536055, 0.10536055], dtype=float32))
+    """
+    output = tensor(output)
+    target = _target_like(target, output)
+    if target.shape != output.shape:
+        raise ValueError(f"binary_crossentropy: target shape {tuple(target.shape)} does not fit output "
+                         f"shape {output.shape}: the two must have the same shape")
+    return BinaryCrossEntropy(from_logits)(target, output)
+
+
+def _without(shape, axis):
+    return tuple(shape[:axis]) + tuple(shape[axis + 1:])
+
+
+# -- dropout --------------------------------------------------------------------------------
+class Dropout(Function):
+    """Multiply by a fixed mask (already scaled); the same mask scales the gradient."""
+
+    def __init__(self, mask):
+        self.mask = mask
+
+    def forward(self, xp, x):
+        return x * self.mask
+
+    def backward(self, xp, gy):
+        return gy * self.mask
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Zero each entry with probability ``rate`` and scale the kept ones by ``1 / (1 - rate)``.
+
+    Args:
+        inputs: input tensor.
+        rate: the fraction to drop, in [0, 1].
+        noise_shape: shape of the mask, broadcast against ``inputs`` (e.g. ``(batch, 1, 1, channels)``
+            drops whole feature maps); ``None`` entries take the input's size.
+        seed: an int for a repeatable mask; ``None`` draws from ``striate.backend.rng()``.
+
+    Returns:
+        A Tensor of ``inputs``' shape; its expected value equals ``inputs``.
+
+    Example:
+        >>> ops.dropout(np.ones((2, 4), "float32"), 0.5, seed=1)   # entries are 0 or 2
+    """
+    x = tensor(inputs)
+    if not 0 <= rate <= 1:
+        raise ValueError(f"dropout: rate must be in [0, 1], received {rate!r}")
+    if rate == 0:
+        return x
+    shape = x.shape if noise_shape is None else \
+        tuple(x.shape[i] if n is None else n for i, n in enumerate(noise_shape))
+    if len(shape) != x.ndim or any(n not in (1, m) for n, m in zip(shape, x.shape)):
+        raise ValueError(f"dropout: noise_shape {tuple(noise_shape)} does not broadcast to the input "
+                         f"shape {x.shape}: each entry must equal the input's size or be 1")
+    rng = backend.rng() if seed is None else backend.xp().random.default_rng(seed)
+    mask = (rng.random(shape, dtype="float32") >= rate).astype(
+        x.dtype if x.dtype.kind == "f" else backend.floatx())
+    if rate < 1:
+        mask *= 1.0 / (1.0 - rate)
+    return Dropout(mask)(x)
+
+
+# -- normalization --------------------------------------------------------------------------
+def moments(x, axes, keepdims=False, synchronized=False):
+    """Mean and population variance of ``x`` over ``axes``, both differentiable.
+
+    Args:
+        x: input tensor.
+        axes: axis or axes to reduce.
+        keepdims: keep the reduced axes with size 1.
+        synchronized: accepted for Keras compatibility; one device has nothing to synchronize.
+
+    Returns:
+        ``(mean, variance)`` Tensors.
+
+    Example:
+        >>> mean, var = ops.moments(x, axes=(0, 1, 2))   # per-channel statistics of NHWC images
+    """
+    x = tensor(x)
+    axes = normalize_axis(axes, x.ndim)
+    mean = _reduce.Mean(axes, True)(x)
+    variance = _reduce.Mean(axes, keepdims)(_math.Square()(_math.Sub()(x, mean)))
+    if not keepdims:
+        mean = _shape.Reshape(variance.shape)(mean)
+    return mean, variance
+
+
+def _per_channel(op, name, p, x_shape, axis):
+    """Check that ``p`` holds one value per channel and shape it to broadcast along ``axis``."""
+    p = tensor(p)
+    if p.size != x_shape[axis]:
+        raise ValueError(f"{op}: {name} has shape {p.shape}, expected ({x_shape[axis]},): one value per "
+                         f"channel of axis {axis} of the input shape {x_shape}")
+    return _shape.Reshape(tuple(n if i == axis else 1 for i, n in enumerate(x_shape)))(p)
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """Normalize ``x`` with given statistics: ``(x - mean) / sqrt(variance + epsilon) * scale + offset``.
+
+    Args:
+        x: input tensor.
+        mean, variance: one value per channel of ``axis``.
+        axis: the channel axis.
+        offset, scale: optional per-channel shift (beta) and scale (gamma).
+        epsilon: added to the variance.
+
+    Returns:
+        A Tensor of ``x``'s shape, differentiable with respect to every tensor argument.
+
+    Example:
+        >>> y = ops.batch_normalization(x, moving_mean, moving_var, axis=-1, scale=gamma, offset=beta)
+    """
+    x = tensor(x)
+    ax = axis % x.ndim
+    channel = lambda name, p: _per_channel("batch_normalization", name, p, x.shape, ax)  # noqa: E731
+    inv = _math.Pow()(_math.Add()(channel("variance", variance), epsilon), -0.5)
+    if scale is not None:
+        inv = _math.Mul()(inv, channel("scale", scale))
+    y = _math.Mul()(_math.Sub()(x, channel("mean", mean)), inv)
+    return y if offset is None else _math.Add()(y, channel("offset", offset))
+
+
+class BatchNormTrain(Function):
+    """Normalize with the batch's own statistics; inputs are x, then gamma and beta when present."""
+
+    def __init__(self, axis, epsilon, scale, center):
+        self.axis, self.epsilon, self.scale, self.center = axis, epsilon, scale, center
+
+    def forward(self, xp, x, *params):
+        self.reduce = tuple(i for i in range(x.ndim) if i != self.axis)
+        self.count = x.size // x.shape[self.axis]
+        shape = tuple(n if i == self.axis else 1 for i, n in enumerate(x.shape))
+        mean = x.mean(axis=self.reduce, keepdims=True)
+        xhat = x - mean
+        var = (xhat * xhat).mean(axis=self.reduce, keepdims=True)
+        self.inv = 1.0 / xp.sqrt(var + self.epsilon)
+        xhat *= self.inv
+        self.xhat, self.mean, self.var = xhat, mean.reshape(-1), var.reshape(-1)
+        params = list(params)
+        self.gamma = params.pop(0).reshape(shape) if self.scale else None
+        y = xhat * self.gamma if self.scale else xhat
+        return y + params[0].reshape(shape) if self.center else y
+
+    def backward(self, xp, gy):
+        xhat, axes, n = self.xhat, self.reduce, self.count
+        sum_gy = gy.sum(axis=axes, keepdims=True)
+        sum_gy_xhat = (gy * xhat).sum(axis=axes, keepdims=True)
+        grads = [None]
+        if self.needs_grad[0]:
+            # NOTE: dx = gamma/std * (gy - mean(gy) - xhat * mean(gy * xhat)), with gamma factored out.
+            k = self.inv * self.gamma if self.scale else self.inv
+            grads[0] = k * (gy - (sum_gy + xhat * sum_gy_xhat) / n)
+        if self.scale:
+            grads.append(sum_gy_xhat.reshape(-1))
+        if self.center:
+            grads.append(sum_gy.reshape(-1))
+        return tuple(grads)
+
+
+def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
+    """Batch normalization in training: normalize ``x`` by the batch's own mean and variance.
+
+    One fused op (forward and backward in a few array passes), for BatchNormalization's training
+    call. The variance is the population (biased) one, for normalizing and for moving averages
+    alike, as Keras does.
+
+    Args:
+        x: input tensor.
+        gamma: per-channel scale, shape ``(channels,)``, or ``None``.
+        beta: per-channel offset, shape ``(channels,)``, or ``None``.
+        axis: the channel axis; every other axis is reduced.
+        epsilon: added to the variance.
+
+    Returns:
+        ``(y, batch_mean, batch_var)``: ``y`` is differentiable with respect to ``x``, ``gamma``
+        and ``beta``; the statistics (shape ``(channels,)``) are not.
+
+    Example:
+        >>> y, mean, var = ops.batch_norm_train(images, gamma, beta, axis=-1)   # NHWC
+    """
+    x = tensor(x)
+    ax = axis % x.ndim
+    params = [p if isinstance(p, Tensor) else tensor(p) for p in (gamma, beta) if p is not None]
+    for name, p in zip(("gamma", "beta") if gamma is not None else ("beta",), params):
+        if p.shape != (x.shape[ax],):
+            raise ValueError(f"batch_norm_train: {name} has shape {p.shape}, expected ({x.shape[ax]},): "
+                             f"one value per channel of axis {axis} of the input shape {x.shape}")
+    fn = BatchNormTrain(ax, epsilon, gamma is not None, beta is not None)
+    y = fn(x, *params)
+    return y, Tensor._make(fn.mean, None), Tensor._make(fn.var, None)

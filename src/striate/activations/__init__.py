@@ -1,0 +1,41 @@
+"""Activation functions by name (Keras 3 names), mapped onto striate.ops."""
+import difflib
+
+from striate import ops
+
+
+def linear(x):
+    return x
+
+
+def softmax(x, axis=-1):
+    return ops.softmax(x, axis=axis)
+
+
+_NAMES = ["linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "selu", "leaky_relu",
+          "softplus", "gelu", "hard_sigmoid", "silu"]
+ALL = {name: (linear if name == "linear" else softmax if name == "softmax" else getattr(ops, name))
+       for name in _NAMES}
+ALL["swish"] = ALL["silu"]
+
+
+def get(identifier):
+    """The activation function for a name, ``None`` (linear) or a callable."""
+    if identifier is None:
+        return linear
+    if callable(identifier):
+        return identifier
+    fn = ALL.get(identifier) if isinstance(identifier, str) else None
+    if fn is None:
+        close = difflib.get_close_matches(str(identifier), sorted(ALL), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"Unknown activation {identifier!r}.{hint} Known: {', '.join(sorted(ALL))}")
+    return fn
+
+
+def serialize(fn):
+    """The name Keras writes in configs for an activation function."""
+    for name, f in ALL.items():
+        if f is fn:
+            return name
+    return getattr(fn, "__name__", str(fn))

@@ -1,0 +1,41 @@
+"""Datasets in Keras's format: ``(x_train, y_train), (x_test, y_test)`` of uint8 NumPy arrays.
+
+- ``mnist`` and ``fashion_mnist``: found under ``$STRIATE_DATA`` or ``~/.striate/datasets``, else
+  downloaded, always checksum-verified.
+- ``shapes``: drawn on the spot, needs no files.
+
+Example:
+    >>> from striate.datasets import mnist
+    >>> (x_train, y_train), (x_test, y_test) = mnist.load_data()
+"""
+from striate.datasets import fashion_mnist, mnist, shapes
+from striate.datasets._files import DatasetError
+
+SHAPES_NAME = "shapes (embedded)"
+
+
+def load_mnist_or_shapes(download=True):
+    """Load MNIST when it can be had, else the embedded shapes dataset.
+
+    Args:
+        download: whether MNIST may be downloaded when it is not found locally.
+
+    Returns:
+        ``(data, name, reason)``: ``data`` as from ``mnist.load_data()``; ``name`` is ``"MNIST"``
+        or ``"shapes (embedded)"``; ``reason`` is one line saying where MNIST came from or why it
+        could not be used.
+
+    Example:
+        >>> ((x_train, y_train), (x_test, y_test)), name, reason = load_mnist_or_shapes()
+        >>> print(f"Dataset: {name} ({reason})")
+    """
+    fix = "set STRIATE_DATA=DIR with the MNIST IDX files in DIR/mnist/ to use it"
+    try:
+        data = mnist.load_data(download=download)
+    except FileNotFoundError:
+        where = "found locally nor downloaded" if download else "found locally"
+        return shapes.load_data(), SHAPES_NAME, f"MNIST was not {where}; {fix}"
+    except DatasetError as e:
+        rejected = [line.strip() for line in str(e).splitlines() if ": " in line or "IDX" in line]
+        return shapes.load_data(), SHAPES_NAME, f"MNIST files were rejected ({rejected[-1]}); {fix}"
+    return data, "MNIST", "MNIST found (checksums verified)"

@@ -1,0 +1,124 @@
+"""Core layers: Input/InputLayer, Dense, Activation, Lambda-free identity helpers."""
+from striate import activations, initializers, ops, regularizers
+from striate.layers.layer import InputSpec, KerasTensor, Layer, Node
+
+
+class InputLayer(Layer):
+    """The entry of a model: holds the input's shape (without the batch axis) and dtype."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, input_shape=None,
+                 **kwargs):
+        kwargs.pop("sparse", None)
+        kwargs.pop("ragged", None)
+        if shape is None and input_shape is not None:
+            shape = input_shape
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError("Input needs a shape, e.g. Input(shape=(28, 28, 1)) (without the batch axis)")
+            shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+            batch_shape = (batch_size,) + shape
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        self.batch_shape = tuple(batch_shape)
+        self.built = True
+        tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name)
+        self._inbound_nodes.append(Node(self, [], [tensor], False, {}))
+
+    def get_config(self):
+        return {"batch_shape": self.batch_shape, "dtype": self.dtype, "sparse": False, "name": self.name}
+
+    def compute_output_shape(self, input_shape):
+        return self.batch_shape
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, **kwargs):
+    """A symbolic input tensor for the functional API.
+
+    Args:
+        shape: the shape of one example, without the batch axis, e.g. ``(28, 28, 1)``.
+        batch_size: optional fixed batch size.
+        dtype: defaults to ``floatx()``.
+
+    Example:
+        >>> inputs = Input(shape=(100,))
+        >>> outputs = Dense(10, activation="softmax")(inputs)
+        >>> model = Model(inputs, outputs)
+    """
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape,
+                       **kwargs)
+    return layer.output
+
+
+class Dense(Layer):
+    """A fully connected layer: ``activation(inputs @ kernel + bias)`` on the last axis.
+
+    Args:
+        units: the number of outputs.
+        activation: a name ('relu', 'softmax', ...) or a callable; ``None`` is linear.
+        use_bias: whether to add a bias.
+        kernel_initializer / bias_initializer: default 'glorot_uniform' / 'zeros'.
+        kernel_regularizer / bias_regularizer: e.g. ``L2(1e-4)``.
+
+    Example:
+        >>> model.add(Dense(units=64, activation="relu", input_dim=100))
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or units <= 0:
+            raise ValueError(f"Dense: units must be a positive integer, received {units!r}")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.input_spec = InputSpec(min_ndim=2)
+
+    def build(self, input_shape):
+        n_in = input_shape[-1]
+        self.kernel = self.add_weight(shape=(n_in, self.units), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, name="kernel")
+        self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer, name="bias") if self.use_bias else None
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: n_in})
+
+    def call(self, inputs):
+        y = ops.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            y = y + self.bias
+        return self.activation(y)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer)}
+
+
+class Activation(Layer):
+    """Applies an activation function by name or callable: ``Activation('relu')``."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Identity(Layer):
+    def compute_output_shape(self, input_shape):
+        return input_shape
+

@@ -1,0 +1,294 @@
+"""Layer: the building block. Keras 3's contract: __init__ stores settings, build() makes weights,
+call() computes, compute_output_shape() tells shapes without computing, get_config() describes."""
+import inspect
+import re
+
+from striate import backend, initializers, regularizers
+from striate.autodiff import Tensor, Variable
+
+_uids = {}
+
+
+def unique_name(prefix):
+    """'dense', then 'dense_1', 'dense_2', ... as Keras names layers and models."""
+    n = _uids.get(prefix, 0)
+    _uids[prefix] = n + 1
+    return prefix if n == 0 else f"{prefix}_{n}"
+
+
+def reset_names():
+    """Forget the automatic names handed out so far (``keras.backend.clear_session``)."""
+    _uids.clear()
+
+
+def snake_case(name):
+    return re.sub(r"(?<=[a-z0-9])([A-Z])|(?<=[A-Z])([A-Z][a-z])", r"_\1\2", name).lower()
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape (``None`` for the batch axis) and the layer call that made it."""
+
+    def __init__(self, shape, dtype=None, node=None, index=0, name=None):
+        self.shape = tuple(shape)
+        self.dtype = dtype or backend.floatx()
+        self.node, self.index, self.name = node, index, name
+
+    ndim = property(lambda self: len(self.shape))
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+
+class Node:
+    """One call of a layer on symbolic inputs: the edges of a functional model's graph."""
+
+    def __init__(self, layer, inputs, outputs, is_list, kwargs):
+        self.layer, self.inputs, self.outputs, self.is_list, self.kwargs = layer, inputs, outputs, is_list, kwargs
+        for i, t in enumerate(outputs):
+            t.node, t.index = self, i
+
+
+class InputSpec:
+    """What a built layer accepts: rank and the sizes of some axes (negative axes count from the end)."""
+
+    def __init__(self, ndim=None, min_ndim=None, axes=None):
+        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+
+    def problem(self, shape):
+        if self.ndim is not None and len(shape) != self.ndim:
+            return f"{self.ndim} axes (the batch axis included)"
+        if self.min_ndim is not None and len(shape) < self.min_ndim:
+            return f"at least {self.min_ndim} axes (the batch axis included)"
+        for axis, size in self.axes.items():
+            if size is not None and shape[axis] is not None and shape[axis] != size:
+                where = "last axis" if axis == -1 else f"axis {axis}"
+                return f"{where} of size {size}"
+        return None
+
+
+def _is_symbolic(x):
+    if isinstance(x, KerasTensor):
+        return True
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(t, KerasTensor) for t in x)
+
+
+def _call_takes(cls, argname):
+    """Whether ``cls.call`` accepts ``argname`` (checked once per class)."""
+    cache = cls.__dict__.get("_call_args_cache")
+    if cache is None:
+        params = inspect.signature(cls.call).parameters
+        cache = (set(params), any(p.kind is p.VAR_KEYWORD for p in params.values()))
+        setattr(cls, "_call_args_cache", cache)
+    return argname in cache[0] or cache[1]
+
+
+class Layer:
+    """Base class of all layers.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: a unique name; by default the snake_case class name, numbered (``dense``, ``dense_1``).
+        dtype: the weights' dtype (default ``floatx()``).
+        input_shape / input_dim / batch_input_shape: Keras 2 spellings that set the model's input
+            when this is the first layer of a Sequential model.
+
+    Subclasses implement ``build(input_shape)`` (create weights with ``add_weight``),
+    ``call(inputs, training=False)`` and ``compute_output_shape(input_shape)``.
+
+    Example:
+        >>> class Scale(Layer):
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+        ...     def call(self, x):
+        ...         return x * self.w
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
+                 batch_input_shape=None, batch_size=None, **kwargs):
+        if kwargs:
+            bad = next(iter(kwargs))
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument {bad!r}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = dtype if isinstance(dtype, str) else backend.floatx()
+        self.built = False
+        self.input_spec = None
+        self._trainable_vars, self._non_trainable_vars, self._layers = [], [], []
+        self._inbound_nodes = []
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            input_shape, batch_size = tuple(batch_input_shape[1:]), batch_input_shape[0]
+        self._input_shape_arg = None if input_shape is None else (batch_size,) + tuple(
+            input_shape if isinstance(input_shape, (tuple, list)) else (input_shape,))
+
+    # -- weights ------------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True, name=None,
+                   regularizer=None, constraint=None):
+        """Create a weight of this layer (see :class:`Variable`)."""
+        init = initializers.get(initializer)
+        v = Variable(init, shape=tuple(int(n) for n in shape), dtype=dtype or self.dtype, trainable=trainable,
+                     name=name, regularizer=regularizers.get(regularizer), constraint=constraint)
+        v.path = f"{self.name}/{name}"
+        if trainable and not self._trainable:
+            v.trainable = v.requires_grad = False
+        (self._trainable_vars if trainable else self._non_trainable_vars).append(v)
+        return v
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for v in self._trainable_vars:
+            v.trainable = v.requires_grad = self._trainable
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def weights(self):
+        """All weights in Keras's order: this layer's trainable, then non-trainable, then sublayers'."""
+        out, seen = [], set()
+        for v in self._trainable_vars + self._non_trainable_vars + [w for l in self._layers for w in l.weights]:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self):
+        return [v for v in self.weights if v.trainable] if self._trainable else []
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        return [v for v in self.weights if not v.trainable] if self._trainable else self.weights
+
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self):
+        """The weights as a list of NumPy arrays, in Keras's order."""
+        return [v.numpy().copy() for v in self.weights]
+
+    def set_weights(self, weights):
+        """Set the weights from a list of arrays in the order of :meth:`get_weights`."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(f"Layer '{self.name}' expects {len(own)} weight arrays "
+                             f"({', '.join(v.path for v in own) or 'none: is it built?'}), received {len(weights)}")
+        for v, w in zip(own, weights):
+            w = backend.asarray(w.numpy() if isinstance(w, Tensor) else w)
+            if tuple(w.shape) != v.shape:
+                raise ValueError(f"Layer '{self.name}' weight '{v.path}' has shape {v.shape}, "
+                                 f"received an array of shape {tuple(w.shape)}")
+        for v, w in zip(own, weights):
+            v.assign(w.numpy() if isinstance(w, Tensor) else w)
+
+    def count_params(self):
+        return int(sum(v.size for v in self.weights))
+
+    @property
+    def losses(self):
+        """The regularization penalties of this layer's weights (scalar Tensors)."""
+        return [v.regularizer(v) for v in self.weights if v.regularizer is not None and v.trainable]
+
+    def __setattr__(self, name, value):
+        # Track sublayers assigned as attributes, as Keras does, so their weights are found.
+        if isinstance(value, Layer) and name != "_outer" and "_layers" in self.__dict__:
+            if all(value is not l for l in self._layers):
+                self._layers.append(value)
+        object.__setattr__(self, name, value)
+
+    # -- building and calling -----------------------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+
+    def compute_output_shape(self, input_shape):
+        """Shape inference. The default runs ``call`` on a batch of one zero example."""
+        from striate.autodiff import no_grad
+        xp = backend.xp()
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        zeros = [Tensor._make(xp.zeros((1,) + tuple(s[1:]), dtype=self.dtype), None) for s in shapes]
+        with no_grad():
+            out = self.call(zeros if isinstance(input_shape, list) else zeros[0])
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        res = [(None,) + tuple(o.shape[1:]) for o in outs]
+        return res if isinstance(out, (list, tuple)) else res[0]
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def __call__(self, inputs, *args, training=None, **kwargs):
+        if _is_symbolic(inputs):
+            return self._symbolic_call(inputs, args, kwargs)
+        many = isinstance(inputs, (list, tuple))
+        x = [_as_tensor(t, self.dtype) for t in inputs] if many else _as_tensor(inputs, self.dtype)
+        if not self.built:
+            self._maybe_build([t.shape for t in x] if many else x.shape)
+        if self.input_spec is not None and not many:
+            problem = self.input_spec.problem(x.shape)
+            if problem:
+                raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs with {problem}, "
+                                 f"received shape {tuple(x.shape)}")
+        if _call_takes(type(self), "training"):
+            kwargs["training"] = bool(training)
+        return self.call(x, *args, **kwargs)
+
+    def _symbolic_call(self, inputs, args, kwargs):
+        many = isinstance(inputs, (list, tuple))
+        flat = list(inputs) if many else [inputs]
+        shapes = [t.shape for t in flat] if many else flat[0].shape
+        if not self.built:
+            self._maybe_build(shapes)
+        if self.input_spec is not None and not many:
+            problem = self.input_spec.problem(shapes)
+            if problem:
+                raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs with {problem}, "
+                                 f"received shape {shapes}")
+        out_shape = self.compute_output_shape(shapes)
+        multi_out = isinstance(out_shape, list)
+        outs = [KerasTensor(s, self.dtype) for s in (out_shape if multi_out else [out_shape])]
+        node = Node(self, flat, outs, many, dict(kwargs, **({"args": args} if args else {})))
+        self._inbound_nodes.append(node)
+        return outs if multi_out else outs[0]
+
+    # -- description ----------------------------------------------------------------------------
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._input_shape_arg is not None:
+            config["batch_input_shape"] = self._input_shape_arg
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @property
+    def output(self):
+        return self._inbound_nodes[0].outputs[0] if self._inbound_nodes else None
+
+    @property
+    def input(self):
+        return self._inbound_nodes[0].inputs[0] if self._inbound_nodes else None
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _as_tensor(x, dtype):
+    if isinstance(x, Tensor):
+        return x
+    a = backend.asarray(x)
+    if a.dtype != dtype and a.dtype.kind in "iubf":  # uint8 images, float64 arrays: cast as Keras does
+        a = a.astype(dtype)
+    return Tensor._make(a, None)

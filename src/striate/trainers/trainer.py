@@ -1,0 +1,366 @@
+"""compile / fit / evaluate / predict: the training loop behind every Model."""
+import numpy as np
+
+from striate import backend
+from striate.autodiff import Tensor, no_grad
+from striate.trainers import data as data_utils
+from striate.trainers.data import ArrayBatches, GeneratorBatches, is_generator
+
+
+def _host(x):
+    return backend.to_numpy(x.data if isinstance(x, Tensor) else x)
+
+
+def _device_labels(y):
+    """Labels on the array module: floats as floatx, integers kept (sparse losses index with them)."""
+    a = backend.asarray(y)
+    if a.dtype.kind == "f" and a.dtype != backend.floatx():
+        a = a.astype(backend.floatx())
+    return a
+
+
+class Trainer:
+    """The training half of Model (Keras 3 splits it the same way)."""
+
+    def __init__(self):
+        self.optimizer = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+
+    # -- compile --------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Configure training: the optimizer, the loss (one per output, or one for all) and metrics.
+
+        Args:
+            optimizer: a name ('adam', 'sgd', ...) or an optimizer instance.
+            loss: a name, a function, a Loss instance; a list or dict for several outputs.
+            loss_weights: weights of the outputs' losses (list or dict).
+            metrics: names or Metric instances; 'accuracy' resolves as Keras resolves it.
+
+        Example:
+            >>> model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+        """
+        from striate import losses as losses_mod
+        from striate import optimizers
+        self.optimizer = optimizers.get(optimizer)
+        self._loss_spec, self._loss_weights_spec = loss, loss_weights
+        self._metrics_spec = metrics
+        self._weighted_metrics_spec = weighted_metrics
+        self._compiled_losses = None  # resolved against the outputs on first use
+        self._losses_mod = losses_mod
+        self.compiled = True
+
+    def _output_names(self):
+        outs = getattr(self, "outputs", None)
+        if outs and len(outs) > 1:
+            return [t.node.layer.name for t in outs]
+        return None
+
+    def _per_output(self, spec, names, what):
+        if isinstance(spec, dict):
+            missing = [n for n in spec if n not in names]
+            if missing:
+                raise ValueError(f"compile: {what} names unknown output(s) {missing}; outputs are {names}")
+            return [spec.get(n) for n in names]
+        if isinstance(spec, (list, tuple)) and names and len(spec) == len(names) and what != "metrics":
+            return list(spec)
+        if isinstance(spec, (list, tuple)) and names and what == "metrics" and spec and \
+                all(isinstance(s, (list, tuple)) for s in spec):
+            return list(spec)
+        return [spec] * len(names)
+
+    def _resolve(self, y_true, y_pred):
+        """Turn the compile() specs into loss and metric objects once shapes are known."""
+        from striate import metrics as metrics_mod
+        losses_mod = self._losses_mod
+        names = self._output_names() or [None]
+        y_true, y_pred = _as_list(y_true), _as_list(y_pred)
+        if len(y_true) != len(names):
+            raise ValueError(f"fit: the model has {len(names)} output(s) but y holds {len(y_true)} array(s)")
+        loss_specs = self._per_output(self._loss_spec, names, "loss")
+        weights = self._per_output(self._loss_weights_spec, names, "loss_weights") \
+            if self._loss_weights_spec is not None else [1.0] * len(names)
+        self._compiled_losses = []
+        for spec, w, name in zip(loss_specs, weights, names):
+            if spec is None:
+                continue
+            fn = losses_mod.get(spec)
+            if not isinstance(fn, losses_mod.Loss):
+                fn = losses_mod.LossFunctionWrapper(fn)
+            self._compiled_losses.append((names.index(name), fn, 1.0 if w is None else float(w), name))
+        if not self._compiled_losses:
+            raise ValueError("compile: no loss was given; pass loss=... (e.g. 'sparse_categorical_crossentropy')")
+        self._compiled_metrics = []
+        metric_specs = self._per_output(self._metrics_spec or [], names, "metrics")
+        for i, (specs, name) in enumerate(zip(metric_specs, names)):
+            specs = specs if isinstance(specs, (list, tuple)) else [specs] if specs else []
+            loss_fn = next((f for j, f, _, _ in self._compiled_losses if j == i), None)
+            for spec in specs:
+                if isinstance(spec, str) and spec in ("accuracy", "acc"):
+                    m = metrics_mod.resolve_accuracy(y_true[i].shape, y_pred[i].shape, loss_fn)
+                    m.name = spec
+                else:
+                    m = metrics_mod.get(spec)
+                    if not isinstance(m, metrics_mod.Metric):
+                        m = metrics_mod.MeanMetricWrapper(m, name=getattr(spec, "__name__", str(spec)))
+                prefix = f"{name}_" if name and len(names) > 1 else ""
+                self._compiled_metrics.append((i, m, prefix + m.name))
+        self._loss_tracker = metrics_mod.Mean(name="loss")
+        self._output_loss_trackers = [metrics_mod.Mean(name=f"{n}_loss") for _, _, _, n in self._compiled_losses] \
+            if len(names) > 1 else []
+
+    @property
+    def metrics_names(self):
+        if not self.compiled or self._compiled_losses is None:
+            return ["loss"]
+        return ["loss"] + [t.name for t in self._output_loss_trackers] + [n for _, _, n in self._compiled_metrics]
+
+    def _all_metrics(self):
+        return [self._loss_tracker] + self._output_loss_trackers + [m for _, m, _ in self._compiled_metrics]
+
+    def reset_metrics(self):
+        if self._compiled_losses is not None:
+            for m in self._all_metrics():
+                m.reset_state()
+
+    def _logs(self):
+        logs = {"loss": float(self._loss_tracker.result())}
+        for t in self._output_loss_trackers:
+            logs[t.name] = float(t.result())
+        for _, m, name in self._compiled_metrics:
+            r = m.result()
+            logs[name] = float(r) if np.ndim(r) == 0 else r
+        return logs
+
+    # -- one step -------------------------------------------------------------------------------
+    def _compute_loss(self, y_true, y_pred, sample_weight):
+        y_true, y_pred = _as_list(y_true), _as_list(y_pred)
+        total = None
+        for k, (i, fn, w, _) in enumerate(self._compiled_losses):
+            value = fn(y_true[i], y_pred[i], sample_weight=sample_weight)
+            if self._output_loss_trackers:
+                self._output_loss_trackers[k].update_state(float(value.data), sample_weight=len(y_pred[i].data))
+            value = value * w if w != 1.0 else value
+            total = value if total is None else total + value
+        for penalty in self.losses:
+            total = total + penalty
+        return total
+
+    def _update_metrics(self, y_true, y_pred, sample_weight, loss, n):
+        self._loss_tracker.update_state(float(loss.data), sample_weight=n)
+        if self._compiled_metrics:
+            y_true, y_pred = _as_list(y_true), _as_list(y_pred)
+            for i, m, _ in self._compiled_metrics:
+                m.update_state(y_true[i], y_pred[i].data, sample_weight=sample_weight)
+
+    def _prepare(self, x, y, sw):
+        x = _as_inputs(x)
+        y = None if y is None else (_device_labels(y) if not isinstance(y, (list, tuple, dict)) else
+                                    [_device_labels(v) for v in data_utils._flat(y)])
+        sw = None if sw is None else backend.asarray(sw, backend.floatx())
+        return x, y, sw
+
+    def _train_batch(self, x, y, sw):
+        x, y, sw = self._prepare(x, y, sw)
+        variables = self.trainable_weights
+        y_pred = self(x, training=True)
+        if self._compiled_losses is None:
+            self._resolve(y, _as_list(y_pred))
+        loss = self._compute_loss(y, y_pred, sw)
+        loss.backward()
+        self.optimizer.apply([v.grad for v in variables], variables)
+        for v in variables:
+            v.grad = None
+        self._update_metrics(y, y_pred, sw, loss, len(data_utils._flat(x)[0]))
+
+    def _test_batch(self, x, y, sw):
+        x, y, sw = self._prepare(x, y, sw)
+        with no_grad():
+            y_pred = self(x, training=False)
+            if self._compiled_losses is None:
+                self._resolve(y, _as_list(y_pred))
+            loss = self._compute_loss(y, y_pred, sw)
+        self._update_metrics(y, y_pred, sw, loss, len(data_utils._flat(x)[0]))
+
+    # -- loops ----------------------------------------------------------------------------------
+    def _check_compiled(self, where):
+        if not self.compiled:
+            raise RuntimeError(f"{where}: the model must be compiled first: call model.compile(optimizer=..., "
+                               "loss=...) before model.{where}()")
+
+    def _batches(self, x, y, sample_weight, batch_size, shuffle, steps, class_weight=None, where="fit"):
+        if is_generator(x):
+            if y is not None:
+                raise ValueError(f"{where}: when x is a generator it yields (x, y) batches; do not pass y")
+            return GeneratorBatches(x, steps)
+        x, y, sample_weight = data_utils.to_numpy(x), data_utils.to_numpy(y), data_utils.to_numpy(sample_weight)
+        data_utils.check_arrays(x, y, sample_weight, where)
+        if class_weight is not None:
+            sample_weight = _class_sample_weights(y, class_weight, sample_weight)
+        return ArrayBatches(x, y, sample_weight, 32 if batch_size is None else batch_size, shuffle, steps)
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` passes over the data; returns a ``History``.
+
+        Args:
+            x, y: arrays (lists/dicts for several inputs/outputs), or x a generator of (x, y) batches.
+            batch_size: default 32. epochs: passes over the data.
+            validation_split: the last fraction of x/y held out for validation (before shuffling).
+            validation_data: (x_val, y_val) evaluated at the end of each epoch.
+
+        Example:
+            >>> history = model.fit(x_train, y_train, batch_size=32, epochs=10, validation_split=0.2)
+        """
+        from striate import callbacks as callbacks_mod
+        self._check_compiled("fit")
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
+            raise ValueError(f"fit: batch_size must be a positive integer, received {batch_size!r}")
+        if validation_split and not is_generator(x):
+            if validation_data is not None:
+                validation_split = 0.0
+            else:
+                (x, y, sample_weight), validation_data = data_utils.split_validation(
+                    data_utils.to_numpy(x), data_utils.to_numpy(y), data_utils.to_numpy(sample_weight),
+                    validation_split)
+        elif not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"fit: validation_split must be in [0, 1), received {validation_split}")
+        train = self._batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight)
+        val = None
+        if validation_data is not None:
+            vx, vy, vsw = (tuple(validation_data) + (None,))[:3] if isinstance(validation_data, tuple) else \
+                (validation_data, None, None)
+            val = self._batches(vx, vy, vsw, validation_batch_size or batch_size, False, validation_steps,
+                                where="fit (validation_data)")
+        verbose = 1 if verbose == "auto" else verbose
+        steps = getattr(train, "steps", steps_per_epoch)
+        cbs = callbacks_mod.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                         verbose=verbose, epochs=epochs, steps=steps)
+        self.stop_training = False
+        cbs.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            for step, (bx, by, bsw) in enumerate(train):
+                cbs.on_train_batch_begin(step)
+                self._train_batch(bx, by, bsw)
+                cbs.on_train_batch_end(step, self._logs())
+                if self.stop_training:
+                    break
+            logs = self._logs() if self._compiled_losses is not None else {}
+            if val is not None and _due(validation_freq, epoch):
+                val_logs = self._evaluate_batches(val, cbs)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs if epochs > initial_epoch else {})
+        return self.history
+
+    def _evaluate_batches(self, batches, cbs=None):
+        self.reset_metrics()
+        for step, (bx, by, bsw) in enumerate(batches):
+            if cbs is not None:
+                cbs.on_test_batch_begin(step)
+            self._test_batch(bx, by, bsw)
+            if cbs is not None:
+                cbs.on_test_batch_end(step, self._logs())
+        return self._logs()
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """Loss and metrics on the given data: a scalar, or ``[loss, metric, ...]``, or a dict."""
+        from striate import callbacks as callbacks_mod
+        self._check_compiled("evaluate")
+        batches = self._batches(x, y, sample_weight, batch_size, False, steps, where="evaluate")
+        verbose = 1 if verbose == "auto" else verbose
+        cbs = callbacks_mod.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                                         epochs=1, steps=getattr(batches, "steps", steps))
+        cbs.on_test_begin()
+        logs = self._evaluate_batches(batches, cbs)
+        cbs.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = [logs[n] for n in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for ``x``, as NumPy arrays, computed in batches (default 32)."""
+        if is_generator(x):
+            batches = GeneratorBatches(x, steps)
+        else:
+            x = data_utils.to_numpy(x)
+            data_utils.check_arrays(x, where="predict")
+            batches = ArrayBatches(x, None, None, 32 if batch_size is None else batch_size, False, steps)
+        outs = []
+        for bx, _, _ in batches:
+            outs.append([_host(o) for o in _as_list(self.predict_on_batch_tensors(bx))])
+        if not outs:
+            raise ValueError("predict: received no data")
+        joined = [np.concatenate([o[i] for o in outs]) for i in range(len(outs[0]))]
+        return joined if isinstance(getattr(self, "_nested_outputs", None), (list, tuple)) else joined[0]
+
+    def predict_on_batch_tensors(self, x):
+        with no_grad():
+            return self(_as_inputs(x), training=False)
+
+    def predict_on_batch(self, x):
+        out = [_host(o) for o in _as_list(self.predict_on_batch_tensors(x))]
+        return out if len(out) > 1 else out[0]
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimizer step on one batch; returns the loss (and metrics) of that batch."""
+        self._check_compiled("train_on_batch")
+        x, y, sample_weight = data_utils.to_numpy(x), data_utils.to_numpy(y), data_utils.to_numpy(sample_weight)
+        data_utils.check_arrays(x, y, sample_weight, "train_on_batch")
+        if class_weight is not None:
+            sample_weight = _class_sample_weights(y, class_weight, sample_weight)
+        self.reset_metrics()
+        self._train_batch(x, y, sample_weight)
+        return self._batch_result(return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._check_compiled("test_on_batch")
+        x, y, sample_weight = data_utils.to_numpy(x), data_utils.to_numpy(y), data_utils.to_numpy(sample_weight)
+        data_utils.check_arrays(x, y, sample_weight, "test_on_batch")
+        self.reset_metrics()
+        self._test_batch(x, y, sample_weight)
+        return self._batch_result(return_dict)
+
+    def _batch_result(self, return_dict):
+        logs = self._logs()
+        if return_dict:
+            return logs
+        values = [logs[n] for n in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _as_inputs(x):
+    """Inputs moved to the array module; layers cast them to their dtype (uint8 images included)."""
+    if isinstance(x, dict):
+        return [backend.asarray(v) for v in x.values()]
+    if isinstance(x, (list, tuple)):
+        return [v if isinstance(v, Tensor) else backend.asarray(v) for v in x]
+    return x if isinstance(x, Tensor) else backend.asarray(x)
+
+
+def _due(freq, epoch):
+    return (epoch + 1) % freq == 0 if isinstance(freq, int) else (epoch + 1) in freq
+
+
+def _class_sample_weights(y, class_weight, sample_weight):
+    """Per-sample weights from ``class_weight`` ({class: weight}) for sparse or one-hot labels."""
+    labels = np.asarray(y)
+    labels = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(len(labels))
+    table = np.ones(int(max(max(class_weight), labels.max())) + 1, dtype=np.float32)
+    for c, w in class_weight.items():
+        table[int(c)] = w
+    w = table[labels.astype(np.int64)]
+    return w if sample_weight is None else w * sample_weight
