@@ -12,10 +12,15 @@ def softmax(x, axis=-1):
     return ops.softmax(x, axis=axis)
 
 
+def gelu(x, approximate=False):
+    """GELU; as an activation by name Keras uses the exact (erf) form, unlike ``ops.gelu``."""
+    return ops.gelu(x, approximate=approximate)
+
+
 _NAMES = ["linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "selu", "leaky_relu",
           "softplus", "gelu", "hard_sigmoid", "silu"]
-ALL = {name: (linear if name == "linear" else softmax if name == "softmax" else getattr(ops, name))
-       for name in _NAMES}
+_LOCAL = {"linear": linear, "softmax": softmax, "gelu": gelu}
+ALL = {name: _LOCAL.get(name) or getattr(ops, name) for name in _NAMES}
 ALL["swish"] = ALL["silu"]
 
 

@@ -11,7 +11,8 @@ class Function:
     arrays of the array module ``xp``. ``backward`` returns one gradient per input
     (``None`` where an input needs none), in the broadcast shape if it likes: the
     backward walk undoes broadcasting. Calling an instance on Tensors or arrays runs
-    forward and, when any input requires a gradient, records the op on the tape.
+    forward and, when any input requires a gradient, records the op on the tape. An instance
+    keeps what its backward needs, so it is used for one call only: make a new one per call.
 
     Example:
         >>> class Mul(Function):
@@ -33,7 +34,7 @@ class Function:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
                 record = record or x.requires_grad
-            elif isinstance(x, (int, float, bool)) or hasattr(x, "dtype"):
+            elif x is None or isinstance(x, (int, float, bool)) or hasattr(x, "dtype"):
                 arrays.append(x)  # Python scalars stay weak: float32 * 2.0 stays float32
             else:
                 arrays.append(backend.asarray(x))

@@ -35,7 +35,8 @@ def load_mnist_or_shapes(download=True):
     except FileNotFoundError:
         where = "found locally nor downloaded" if download else "found locally"
         return shapes.load_data(), SHAPES_NAME, f"MNIST was not {where}; {fix}"
-    except DatasetError as e:
-        rejected = [line.strip() for line in str(e).splitlines() if ": " in line or "IDX" in line]
-        return shapes.load_data(), SHAPES_NAME, f"MNIST files were rejected ({rejected[-1]}); {fix}"
+    except DatasetError:
+        return shapes.load_data(), SHAPES_NAME, (
+            "MNIST files were found but are corrupt or fail their checksums "
+            f"(mnist.load_data() says which); {fix}")
     return data, "MNIST", "MNIST found (checksums verified)"

@@ -43,7 +43,7 @@ class IdxDataset:
     title: str
     files: tuple
     mirrors: tuple
-    npz_sha256: str = None
+    npz_sha256: str | None = None
 
 
 def cache_dir(name):

@@ -46,20 +46,20 @@ _SHAPES = (
 def _draw(n, rng):
     labels = rng.permutation(np.arange(n) % len(_SHAPES)).astype(np.uint8)
     coverage = np.empty((n, _SIZE, _SIZE), np.float32)
-    ys, xs = np.mgrid[0:_SIZE, 0:_SIZE] + 0.5
+    ys, xs = np.mgrid[0:_SIZE, 0:_SIZE].astype(np.float32) + np.float32(0.5)
     for c, shape in enumerate(_SHAPES):
         idx = np.flatnonzero(labels == c)
         k = (len(idx), 1, 1)
-        s = rng.uniform(5.0, 10.0, k)
-        t = rng.uniform(1.5, 3.5, k)
+        s, t = rng.uniform(5.0, 10.0, k), rng.uniform(1.5, 3.5, k)
         flip = rng.choice((-1.0, 1.0), k)
-        cx = rng.uniform(s + 2, _SIZE - s - 2)
-        cy = rng.uniform(s + 2, _SIZE - s - 2)
+        cx, cy = rng.uniform(s + 2, _SIZE - s - 2), rng.uniform(s + 2, _SIZE - s - 2)
+        s, t, flip, cx, cy = (a.astype(np.float32) for a in (s, t, flip, cx, cy))
         coverage[idx] = np.clip(shape(xs - cx, ys - cy, s, t, flip) + 0.5, 0.0, 1.0)
-    ink = rng.uniform(150.0, 255.0, (n, 1, 1))
-    noise = rng.normal(0.0, 1.0, coverage.shape) * rng.uniform(0.0, 25.0, (n, 1, 1))
-    images = np.clip(np.rint(coverage * ink + noise), 0, 255).astype(np.uint8)
-    return images, labels
+    coverage *= rng.uniform(150.0, 255.0, (n, 1, 1)).astype(np.float32)
+    noise = rng.standard_normal(coverage.shape, dtype=np.float32)
+    noise *= rng.uniform(0.0, 25.0, (n, 1, 1)).astype(np.float32)
+    coverage += noise
+    return np.clip(np.rint(coverage, out=coverage), 0, 255, out=coverage).astype(np.uint8), labels
 
 
 def load_data(n_train=6000, n_test=1000, seed=0):

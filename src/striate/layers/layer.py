@@ -3,7 +3,7 @@ call() computes, compute_output_shape() tells shapes without computing, get_conf
 import inspect
 import re
 
-from striate import backend, initializers, regularizers
+from striate import backend, constraints, initializers, regularizers
 from striate.autodiff import Tensor, Variable
 
 _uids = {}
@@ -22,7 +22,9 @@ def reset_names():
 
 
 def snake_case(name):
-    return re.sub(r"(?<=[a-z0-9])([A-Z])|(?<=[A-Z])([A-Z][a-z])", r"_\1\2", name).lower()
+    """Keras's rule: 'MaxPooling2D' -> 'max_pooling2d', 'Conv2D' -> 'conv2d'."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", name))
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class KerasTensor:
@@ -128,7 +130,7 @@ class Layer:
         """Create a weight of this layer (see :class:`Variable`)."""
         init = initializers.get(initializer)
         v = Variable(init, shape=tuple(int(n) for n in shape), dtype=dtype or self.dtype, trainable=trainable,
-                     name=name, regularizer=regularizers.get(regularizer), constraint=constraint)
+                     name=name, regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint))
         v.path = f"{self.name}/{name}"
         if trainable and not self._trainable:
             v.trainable = v.requires_grad = False
@@ -234,27 +236,28 @@ class Layer:
         many = isinstance(inputs, (list, tuple))
         x = [_as_tensor(t, self.dtype) for t in inputs] if many else _as_tensor(inputs, self.dtype)
         if not self.built:
+            self._check_input_spec(x.shape if not many else None)
             self._maybe_build([t.shape for t in x] if many else x.shape)
-        if self.input_spec is not None and not many:
-            problem = self.input_spec.problem(x.shape)
-            if problem:
-                raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs with {problem}, "
-                                 f"received shape {tuple(x.shape)}")
+        self._check_input_spec(x.shape if not many else None)
         if _call_takes(type(self), "training"):
             kwargs["training"] = bool(training)
         return self.call(x, *args, **kwargs)
+
+    def _check_input_spec(self, shape):
+        if self.input_spec is not None and shape is not None:
+            problem = self.input_spec.problem(tuple(shape))
+            if problem:
+                raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs with {problem}, "
+                                 f"received shape {tuple(shape)}")
 
     def _symbolic_call(self, inputs, args, kwargs):
         many = isinstance(inputs, (list, tuple))
         flat = list(inputs) if many else [inputs]
         shapes = [t.shape for t in flat] if many else flat[0].shape
         if not self.built:
+            self._check_input_spec(None if many else shapes)
             self._maybe_build(shapes)
-        if self.input_spec is not None and not many:
-            problem = self.input_spec.problem(shapes)
-            if problem:
-                raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs with {problem}, "
-                                 f"received shape {shapes}")
+        self._check_input_spec(None if many else shapes)
         out_shape = self.compute_output_shape(shapes)
         multi_out = isinstance(out_shape, list)
         outs = [KerasTensor(s, self.dtype) for s in (out_shape if multi_out else [out_shape])]

@@ -1,2 +1,348 @@
-"""(being written)"""
-__all__ = []
+"""Convolutions of images: conv, depthwise_conv and conv_transpose (keras.ops names and layouts).
+
+Each is one matrix product over image patches. ``im2col`` gathers the kh*kw*C patch under every
+output pixel into one row of a (pixels, kh*kw*C) matrix with a strided view and a single copy;
+the forward pass and the kernel gradient are then single BLAS calls, and ``col2im`` (scattering
+patch gradients back onto the image) is a loop over the kh*kw kernel taps, never over pixels.
+
+The ops work on 2-D NHWC images; 1-D inputs ``(N, W, C)`` and ``channels_first`` inputs are
+reshaped and transposed to that layout around them. The window helpers here (padding rule,
+padding and cropping, layout) serve the pooling ops too.
+"""
+from operator import index
+
+from striate.autodiff import Function
+from striate.ops._base import shape_of, tensor
+from striate.ops.shape import Reshape, Transpose
+
+__all__ = ["conv", "depthwise_conv", "conv_transpose"]
+
+
+# -- window geometry, shared with pool.py ----------------------------------------------------
+def window_pads(op, size, window, stride, padding, shapes):
+    """Output length and (before, after) padding of a window of ``window`` pixels sliding by ``stride``.
+
+    TensorFlow's rule: "valid" keeps windows inside the input; "same" gives ceil(size / stride)
+    outputs and pads the total deficit, the extra pixel after. ``after`` is exactly what the last
+    window reaches, so it is negative when trailing pixels are never covered (they are cropped).
+    """
+    if padding == "same":
+        out = -(-size // stride)
+        before = max((out - 1) * stride + window - size, 0) // 2
+    else:
+        if window > size:
+            raise ValueError(f"{op}: the window spans {window} pixels but the input has only {size} along "
+                             f"that axis with padding='valid' ({shapes()})")
+        out, before = (size - window) // stride + 1, 0
+    return out, (before, (out - 1) * stride + window - size - before)
+
+
+def pad_or_crop(xp, a, pads, value=0):
+    """Pad the two spatial axes of NHWC ``a`` by ``pads`` ((top, bottom), (left, right)) with ``value``.
+
+    Negative amounts crop instead (a view, no copy).
+    """
+    (t, b), (l, r) = pads
+    if t < 0 or b < 0 or l < 0 or r < 0:
+        a = a[:, max(-t, 0):a.shape[1] - max(-b, 0), max(-l, 0):a.shape[2] - max(-r, 0)]
+        (t, b), (l, r) = (max(t, 0), max(b, 0)), (max(l, 0), max(r, 0))
+    if not (t or b or l or r):
+        return a
+    n, h, w, c = a.shape
+    out = xp.full((n, h + t + b, w + l + r, c), value, dtype=a.dtype)
+    out[:, t:t + h, l:l + w] = a
+    return out
+
+
+def negate(pads):
+    return tuple((-lo, -hi) for lo, hi in pads)
+
+
+def spatial_tuple(op, arg, value, ndim, low=1, fill=1):
+    """``value`` (an int or one int per spatial axis, each >= ``low``) as a pair for the 2-D ops.
+
+    1-D ops run as 2-D ones on images of height 1; ``fill`` is the setting of that extra axis.
+    """
+    try:
+        values = (index(value),) * ndim if not hasattr(value, "__len__") else tuple(index(v) for v in value)
+    except TypeError:
+        values = ()
+    if len(values) != ndim or min(values) < low:
+        raise ValueError(f"{op}: {arg} must be an int >= {low} or {ndim} such ints, received {value!r}")
+    return (fill,) * (2 - ndim) + values
+
+
+def check_padding(op, padding):
+    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+        raise ValueError(f"{op}: padding must be 'valid' or 'same', received {padding!r}")
+    return padding.lower()
+
+
+def to_nhwc(op, inputs, data_format):
+    """``inputs`` as a 4-D channels_last Tensor, its number of spatial axes, and a function that
+    turns an NHWC result back into the layout of ``inputs``."""
+    x = tensor(inputs)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: expects inputs of rank 3 (batch, width, channels) or 4 (batch, height, "
+                         f"width, channels), received shape {x.shape}")
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', received {data_format!r}")
+    one_d, first = x.ndim == 3, data_format == "channels_first"
+    if first:
+        x = Transpose((0, 2, 1) if one_d else (0, 2, 3, 1))(x)
+    if one_d:
+        x = Reshape((x.shape[0], 1) + x.shape[1:])(x)
+
+    def restore(y):
+        if one_d:
+            y = Reshape(y.shape[:1] + y.shape[2:])(y)
+        if first:
+            y = Transpose((0, 2, 1) if one_d else (0, 3, 1, 2))(y)
+        return y
+    return x, 2 - one_d, restore
+
+
+# -- patches ---------------------------------------------------------------------------------
+def taps(kernel_hw, out_hw, strides, dilation=(1, 1)):
+    """``(i, j, index)`` for each kernel position: ``image[index]`` is the (N, OH, OW, C) view of the
+    pixels under tap (i, j) of every window of a padded NHWC image."""
+    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel_hw, out_hw, strides, dilation
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, (slice(None), slice(i * dh, i * dh + (oh - 1) * sh + 1, sh),
+                         slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
+
+
+def im2col(xp, x, kernel_hw, out_hw, strides, dilation):
+    """The patches of padded NHWC ``x``: a (N*OH*OW, kh*kw*C) matrix, row (n, oh, ow), column (i, j, c)."""
+    n, c, (oh, ow) = x.shape[0], x.shape[3], out_hw
+    if c < 3:
+        # NOTE: with one or two channels, numpy would copy the strided view below in runs of
+        # kw*C values; copying each tap whole into a row of the transposed matrix is 3-7x faster.
+        cols = xp.empty(tuple(kernel_hw) + (c, n, oh, ow), dtype=x.dtype)
+        for i, j, index in taps(kernel_hw, (oh, ow), strides, dilation):
+            cols[i, j] = x[index].transpose(3, 0, 1, 2)
+        return cols.reshape(-1, n * oh * ow).T
+    (kh, kw), (sh, sw), (dh, dw) = kernel_hw, strides, dilation
+    bn, bh, bw, bc = x.strides
+    view = xp.lib.stride_tricks.as_strided(x, (n, oh, ow, kh, kw, c), (bn, bh * sh, bw * sw, bh * dh, bw * dw, bc))
+    return xp.ascontiguousarray(view).reshape(n * oh * ow, -1)
+
+
+def col2im(xp, tap_values, image_shape, dtype, kernel_hw, out_hw, strides, dilation):
+    """The adjoint of taking taps: a zero NHWC image plus, under each tap (i, j) of every window,
+    ``tap_values(i, j)`` (N*OH*OW, C)."""
+    image = xp.zeros(image_shape, dtype=dtype)
+    for i, j, index in taps(kernel_hw, out_hw, strides, dilation):
+        view = image[index]
+        view += tap_values(i, j).reshape(view.shape)
+    return image
+
+
+# -- ops -------------------------------------------------------------------------------------
+class _Windowed(Function):
+    def __init__(self, strides, dilation, pads):
+        self.strides, self.dilation, self.pads = strides, dilation, pads
+
+    def pad(self, xp, x, kernel_hw):
+        """``x`` padded (or cropped) to the windows' extent; sets ``out_hw``, the output's (OH, OW)."""
+        x = pad_or_crop(xp, x, self.pads)
+        self.out_hw = tuple((n - (k - 1) * d - 1) // s + 1
+                            for n, k, s, d in zip(x.shape[1:3], kernel_hw, self.strides, self.dilation))
+        return x
+
+    def unpad(self, xp, tap_values, padded_shape, dtype, kernel_hw):
+        """The input's gradient: ``tap_values(i, j)`` added under each tap, padding cut off."""
+        g = col2im(xp, tap_values, padded_shape, dtype, kernel_hw, self.out_hw, self.strides, self.dilation)
+        return pad_or_crop(xp, g, negate(self.pads))
+
+
+class Conv(_Windowed):
+    """Convolution (cross-correlation, as in Keras) of NHWC images with a (kh, kw, in, out) kernel."""
+
+    def forward(self, xp, x, w):
+        x = self.pad(xp, x, w.shape[:2])
+        self.padded_shape, self.w = x.shape, w
+        self.cols = im2col(xp, x, w.shape[:2], self.out_hw, self.strides, self.dilation)
+        return (self.cols @ w.reshape(-1, w.shape[-1])).reshape(x.shape[:1] + self.out_hw + w.shape[-1:])
+
+    # NOTE: with the patches as a matrix P (pixels, kh*kw*C) and the kernel as W (kh*kw*C, out),
+    # y = P W, so dW = P^T dy, and dP = dy W^T, whose tap (i, j) block is dy W[i, j]^T: computed
+    # tap by tap, each block is added onto the image while still in cache.
+    def backward(self, xp, gy):
+        g = gy.reshape(-1, gy.shape[-1])
+        gx = gw = None
+        if self.needs_grad[0]:
+            wt = xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2))
+            gx = self.unpad(xp, lambda i, j: g @ wt[i, j], self.padded_shape, xp.result_type(g, wt), wt.shape[:2])
+        if self.needs_grad[1]:
+            gw = (self.cols.T @ g).reshape(self.w.shape)
+        return gx, gw
+
+
+class DepthwiseConv(_Windowed):
+    """Each input channel convolved with its own ``depth_multiplier`` filters: kernel (kh, kw, C, M)."""
+
+    # NOTE: per tap t, y[..., c, m] += x_t[..., c] K[t, c, m] (output channel c*M + m, as Keras and
+    # TensorFlow order them), so dK[t] = sum over pixels of x_t dy, and dx_t = sum over m of dy K[t].
+    def forward(self, xp, x, w):
+        self.x, self.w = self.pad(xp, x, w.shape[:2]), w
+        y = 0
+        for i, j, index in taps(w.shape[:2], self.out_hw, self.strides, self.dilation):
+            y = y + self.x[index][..., None] * w[i, j]
+        return y.reshape(y.shape[:3] + (-1,))
+
+    def backward(self, xp, gy):
+        g = gy.reshape(gy.shape[:3] + self.w.shape[2:])
+        gx = gw = None
+        if self.needs_grad[0]:
+            gx = self.unpad(xp, lambda i, j: xp.einsum("nhwcm,cm->nhwc", g, self.w[i, j]), self.x.shape,
+                            xp.result_type(g, self.w), self.w.shape[:2])
+        if self.needs_grad[1]:
+            gw = xp.stack([xp.einsum("nhwc,nhwcm->cm", self.x[index], g)
+                           for _, _, index in taps(self.w.shape[:2], self.out_hw, self.strides, self.dilation)])
+            gw = gw.reshape(self.w.shape)
+        return gx, gw
+
+
+class ConvTranspose(Function):
+    """The adjoint of Conv: each input pixel spreads a (kh, kw, out) patch, kernel (kh, kw, out, in)."""
+
+    def __init__(self, strides, dilation, crops):
+        self.strides, self.dilation, self.crops = strides, dilation, crops
+
+    def forward(self, xp, x, w):
+        n, h, wd, cin = x.shape
+        kh, kw, cout = w.shape[:3]
+        self.x2, self.w, self.x_shape = x.reshape(-1, cin), w, x.shape
+        (sh, sw), (dh, dw) = self.strides, self.dilation
+        full_shape = (n, (h - 1) * sh + (kh - 1) * dh + 1, (wd - 1) * sw + (kw - 1) * dw + 1, cout)
+        wt = xp.ascontiguousarray(w.transpose(0, 1, 3, 2))
+        y = col2im(xp, lambda i, j: self.x2 @ wt[i, j], full_shape, xp.result_type(x, w), (kh, kw), (h, wd),
+                   self.strides, self.dilation)
+        return pad_or_crop(xp, y, negate(self.crops))
+
+    def backward(self, xp, gy):
+        cols = im2col(xp, pad_or_crop(xp, gy, self.crops), self.w.shape[:2], self.x_shape[1:3], self.strides,
+                      self.dilation)
+        gx = (cols @ self.w.reshape(-1, self.x2.shape[1])).reshape(self.x_shape) if self.needs_grad[0] else None
+        gw = (cols.T @ self.x2).reshape(self.w.shape) if self.needs_grad[1] else None
+        return gx, gw
+
+
+# -- public functions ------------------------------------------------------------------------
+def _prepare(op, inputs, kernel, strides, padding, data_format, dilation_rate, kernel_in_axis):
+    """Inputs and kernel in the 2-D NHWC layout and the settings as pairs, after checking them."""
+    x, nd, restore = to_nhwc(op, inputs, data_format)
+    w = tensor(kernel)
+    def shapes():
+        return f"input shape {shape_of(inputs)}, kernel shape {shape_of(kernel)}"
+    if w.ndim != nd + 2:
+        raise ValueError(f"{op}: a rank-{nd + 2} input needs a rank-{nd + 2} kernel ({shapes()})")
+    if nd == 1:
+        w = Reshape((1,) + w.shape)(w)
+    if x.shape[3] != w.shape[kernel_in_axis]:
+        raise ValueError(f"{op}: input has {x.shape[3]} channels but kernel expects {w.shape[kernel_in_axis]} "
+                         f"({shapes()})")
+    settings = (spatial_tuple(op, "strides", strides, nd), check_padding(op, padding),
+                spatial_tuple(op, "dilation_rate", dilation_rate, nd))
+    return x, w, restore, shapes, nd, settings
+
+
+def _conv_like(cls, op, inputs, kernel, strides, padding, data_format, dilation_rate):
+    x, w, restore, shapes, _, (strides, padding, dilation) = _prepare(
+        op, inputs, kernel, strides, padding, data_format, dilation_rate, 2)
+    pads = tuple(window_pads(op, x.shape[1 + i], (w.shape[i] - 1) * dilation[i] + 1, strides[i], padding, shapes)[1]
+                 for i in range(2))
+    return restore(cls(strides, dilation, pads)(x, w))
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """General N-D convolution (1-D and 2-D), as ``keras.ops.conv``.
+
+    Args:
+        inputs: ``(batch, height, width, channels)`` (or ``(batch, width, channels)`` for 1-D;
+            channels first with ``data_format="channels_first"``).
+        kernel: ``(kh, kw, in_channels, out_channels)`` (``(k, in, out)`` for 1-D), Keras's layout.
+        strides: an int or one int per spatial axis.
+        padding: ``"valid"`` or ``"same"`` (TensorFlow's rule: any odd pixel of padding goes after).
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        dilation_rate: an int or one int per spatial axis.
+
+    Returns:
+        A Tensor ``(batch, out_height, out_width, out_channels)``.
+
+    Example:
+        >>> y = conv(np.zeros((2, 28, 28, 1), "float32"), np.zeros((3, 3, 1, 8), "float32"), padding="same")
+        >>> y.shape
+        (2, 28, 28, 8)
+    """
+    return _conv_like(Conv, "conv", inputs, kernel, strides, padding, data_format, dilation_rate)
+
+
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """Depthwise convolution: each input channel with its own filters, as ``keras.ops.depthwise_conv``.
+
+    Args:
+        inputs: as for :func:`conv`.
+        kernel: ``(kh, kw, in_channels, depth_multiplier)``; output channel ``c * depth_multiplier + m``
+            comes from input channel ``c`` and filter ``m``.
+        strides, padding, data_format, dilation_rate: as for :func:`conv`.
+
+    Returns:
+        A Tensor ``(batch, out_height, out_width, in_channels * depth_multiplier)``.
+
+    Example:
+        >>> depthwise_conv(np.zeros((2, 8, 8, 3), "float32"), np.zeros((3, 3, 3, 2), "float32")).shape
+        (2, 6, 6, 6)
+    """
+    return _conv_like(DepthwiseConv, "depthwise_conv", inputs, kernel, strides, padding, data_format, dilation_rate)
+
+
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
+                   dilation_rate=1):
+    """Transposed convolution (the gradient of :func:`conv` with respect to its input), as Keras.
+
+    The output size follows Keras (k the dilated kernel size): with ``padding="valid"``,
+    ``(in - 1) * stride + max(k, stride)``, or ``(in - 1) * stride + k + output_padding``; with
+    ``"same"``, ``in * stride``, or ``(in - 1) * stride + k % 2 + output_padding``.
+
+    Args:
+        inputs: ``(batch, height, width, in_channels)`` (or 1-D / channels first, as for :func:`conv`).
+        kernel: ``(kh, kw, out_channels, in_channels)``, the layout of Keras's Conv2DTranspose.
+        strides: an int or one int per spatial axis.
+        padding: ``"valid"`` or ``"same"``.
+        output_padding: ``None``, an int or one int per spatial axis: extra rows and columns at the end.
+        data_format, dilation_rate: as for :func:`conv`.
+
+    Returns:
+        A Tensor ``(batch, out_height, out_width, out_channels)``.
+
+    Example:
+        >>> conv_transpose(np.zeros((2, 7, 7, 8), "float32"), np.zeros((3, 3, 4, 8), "float32"), 2,
+        ...                padding="same").shape
+        (2, 14, 14, 4)
+    """
+    op = "conv_transpose"
+    x, w, restore, _, nd, (strides, padding, dilation) = _prepare(
+        op, inputs, kernel, strides, padding, data_format, dilation_rate, 3)
+    extra = (None, None) if output_padding is None else \
+        spatial_tuple(op, "output_padding", output_padding, nd, low=0, fill=None)
+    crops = tuple(_transpose_crops(w.shape[i], strides[i], dilation[i], padding, extra[i]) for i in range(2))
+    return restore(ConvTranspose(strides, dilation, crops)(x, w))
+
+
+def _transpose_crops(kernel, stride, dilation, padding, output_padding):
+    """How much of the full transposed output to cut (negative: to add) at each end, as Keras.
+
+    Keras (its JAX rule) pads the stride-dilated input by (left, right) and correlates with the
+    flipped kernel; the full output, (in - 1) * stride + k, corresponds to padding k - 1 on both sides.
+    """
+    k = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        left, right = k - 1, k - 1 + (max(k, stride) - k if output_padding is None else output_padding)
+    else:
+        total = stride + k - 2 if output_padding is None else k + k % 2 - 2 + output_padding
+        left = min(total // 2 + total % 2, k - 1)
+        right = total - left
+    return k - 1 - left, k - 1 - right

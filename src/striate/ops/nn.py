@@ -256,7 +256,7 @@ def gelu(x, approximate=True):
 
     Example:
         >>> ops.gelu([0.0, 1.0])
-        Tensor(array([0.       , 0.8411920], dtype=float32))
+        Tensor(array([0.      , 0.841192], dtype=float32))
     """
     return GELU(approximate)(x)
 
@@ -446,16 +446,17 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
         >>> ops.categorical_crossentropy([[0.0, 1.0]], [[0.2, 0.8]])
         Tensor(array([0.22314353], dtype=float32))
     """
+    op = "categorical_crossentropy"
     output = tensor(output)
+    ax = _class_axis(op, output, axis)
     target = _target_like(target, output)
-    if target.shape != output.shape or output.ndim < 1:
+    if target.shape != output.shape:
         hint = ""
-        if output.ndim and tuple(target.shape) == _without(output.shape, axis % output.ndim):
+        if tuple(target.shape) == _without(output.shape, ax):
             hint = "; for integer class labels use sparse_categorical_crossentropy"
-        raise ValueError(f"categorical_crossentropy: target shape {tuple(target.shape)} does not fit "
-                         f"output shape {output.shape}: targets hold one probability per class, in the "
-                         f"output's shape{hint}")
-    return CategoricalCrossEntropy(from_logits, axis % output.ndim)(target, output)
+        raise ValueError(f"{op}: target shape {tuple(target.shape)} does not fit output shape {output.shape}: "
+                         f"targets hold one probability per class, in the output's shape{hint}")
+    return CategoricalCrossEntropy(from_logits, ax)(target, output)
 
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
@@ -478,9 +479,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """
     op = "sparse_categorical_crossentropy"
     output = tensor(output)
-    if output.ndim < 1:
-        raise ValueError(f"{op}: output needs a class axis, received shape {output.shape}")
-    ax = axis % output.ndim
+    ax = _class_axis(op, output, axis)
     labels = data(target)
     given = tuple(labels.shape)
     if labels.ndim == output.ndim and labels.shape[ax] == 1:
@@ -508,7 +507,7 @@ def binary_crossentropy(target, output, from_logits=False):
 
     Example:
         >>> ops.binary_crossentropy([1.0, 0.0], [0.9, 0.1])
-        Tensor(array([0.10536055, 0.10536055], dtype=float32))
+        Tensor(array([0.10536055, 0.10536052], dtype=float32))
     """
     output = tensor(output)
     target = _target_like(target, output)
@@ -516,6 +515,12 @@ def binary_crossentropy(target, output, from_logits=False):
         raise ValueError(f"binary_crossentropy: target shape {tuple(target.shape)} does not fit output "
                          f"shape {output.shape}: the two must have the same shape")
     return BinaryCrossEntropy(from_logits)(target, output)
+
+
+def _class_axis(op, output, axis):
+    if output.ndim < 1:
+        raise ValueError(f"{op}: output needs a class axis, received shape {output.shape}")
+    return axis % output.ndim
 
 
 def _without(shape, axis):
@@ -596,12 +601,17 @@ def moments(x, axes, keepdims=False, synchronized=False):
 
 
 def _per_channel(op, name, p, x_shape, axis):
-    """Check that ``p`` holds one value per channel and shape it to broadcast along ``axis``."""
+    """``p`` as a Tensor, checked to hold one value per channel of ``axis``."""
     p = tensor(p)
     if p.size != x_shape[axis]:
         raise ValueError(f"{op}: {name} has shape {p.shape}, expected ({x_shape[axis]},): one value per "
                          f"channel of axis {axis} of the input shape {x_shape}")
-    return _shape.Reshape(tuple(n if i == axis else 1 for i, n in enumerate(x_shape)))(p)
+    return p
+
+
+def _channel_shape(x_shape, axis):
+    """The shape that broadcasts one value per channel of ``axis`` against ``x_shape``."""
+    return tuple(n if i == axis else 1 for i, n in enumerate(x_shape))
 
 
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
@@ -622,7 +632,9 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     """
     x = tensor(x)
     ax = axis % x.ndim
-    channel = lambda name, p: _per_channel("batch_normalization", name, p, x.shape, ax)  # noqa: E731
+    shape = _channel_shape(x.shape, ax)
+    channel = lambda name, p: _shape.Reshape(shape)(  # noqa: E731
+        _per_channel("batch_normalization", name, p, x.shape, ax))
     inv = _math.Pow()(_math.Add()(channel("variance", variance), epsilon), -0.5)
     if scale is not None:
         inv = _math.Mul()(inv, channel("scale", scale))
@@ -639,17 +651,17 @@ class BatchNormTrain(Function):
     def forward(self, xp, x, *params):
         self.reduce = tuple(i for i in range(x.ndim) if i != self.axis)
         self.count = x.size // x.shape[self.axis]
-        shape = tuple(n if i == self.axis else 1 for i, n in enumerate(x.shape))
+        self.param_shapes = [p.shape for p in params]
+        shape = _channel_shape(x.shape, self.axis)
         mean = x.mean(axis=self.reduce, keepdims=True)
         xhat = x - mean
         var = (xhat * xhat).mean(axis=self.reduce, keepdims=True)
         self.inv = 1.0 / xp.sqrt(var + self.epsilon)
         xhat *= self.inv
         self.xhat, self.mean, self.var = xhat, mean.reshape(-1), var.reshape(-1)
-        params = list(params)
-        self.gamma = params.pop(0).reshape(shape) if self.scale else None
+        self.gamma = params[0].reshape(shape) if self.scale else None
         y = xhat * self.gamma if self.scale else xhat
-        return y + params[0].reshape(shape) if self.center else y
+        return y + params[-1].reshape(shape) if self.center else y
 
     def backward(self, xp, gy):
         xhat, axes, n = self.xhat, self.reduce, self.count
@@ -661,9 +673,9 @@ class BatchNormTrain(Function):
             k = self.inv * self.gamma if self.scale else self.inv
             grads[0] = k * (gy - (sum_gy + xhat * sum_gy_xhat) / n)
         if self.scale:
-            grads.append(sum_gy_xhat.reshape(-1))
+            grads.append(sum_gy_xhat.reshape(self.param_shapes[0]))
         if self.center:
-            grads.append(sum_gy.reshape(-1))
+            grads.append(sum_gy.reshape(self.param_shapes[-1]))
         return tuple(grads)
 
 
@@ -690,11 +702,8 @@ def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
     """
     x = tensor(x)
     ax = axis % x.ndim
-    params = [p if isinstance(p, Tensor) else tensor(p) for p in (gamma, beta) if p is not None]
-    for name, p in zip(("gamma", "beta") if gamma is not None else ("beta",), params):
-        if p.shape != (x.shape[ax],):
-            raise ValueError(f"batch_norm_train: {name} has shape {p.shape}, expected ({x.shape[ax]},): "
-                             f"one value per channel of axis {axis} of the input shape {x.shape}")
+    params = [_per_channel("batch_norm_train", name, p, x.shape, ax)
+              for name, p in (("gamma", gamma), ("beta", beta)) if p is not None]
     fn = BatchNormTrain(ax, epsilon, gamma is not None, beta is not None)
     y = fn(x, *params)
     return y, Tensor._make(fn.mean, None), Tensor._make(fn.var, None)

@@ -1,2 +1,178 @@
-"""(being written)"""
-__all__ = []
+"""Pooling of images: max_pool and average_pool (keras.ops names, TensorFlow's "same" rule).
+
+Two ways to visit the windows, both without Python loops over pixels:
+
+- blocks: when the stride equals the pool size (the usual case), the windows tile the image, and
+  a reduction over the pool's rows, then its columns, of an (N*OH, ph, OW*pw*C) view works on
+  long contiguous runs of memory;
+- taps: otherwise, a loop over the ph*pw positions in the window, each a strided view of the image.
+"""
+from striate.autodiff import Function
+from striate.ops._base import shape_of
+from striate.ops.conv import check_padding, negate, pad_or_crop, spatial_tuple, taps, to_nhwc, window_pads
+
+__all__ = ["max_pool", "average_pool"]
+
+
+class _Pool(Function):
+    def __init__(self, pool, strides, pads):
+        self.pool, self.strides, self.pads = pool, strides, pads
+        self.blocks = pool == strides
+
+    def windows(self, xp, x, fill):
+        """Pad or crop NHWC ``x`` to the windows' extent; in block mode, as (N*OH, ph, OW*pw*C)."""
+        self.x_shape = x.shape
+        x = pad_or_crop(xp, x, self.pads, fill)
+        self.padded_shape = x.shape
+        if self.blocks:
+            n, h, w, c = x.shape
+            return x.reshape(n * h // self.pool[0], self.pool[0], w * c)
+        return x
+
+    def taps(self, x, out_shape):
+        """The ph*pw strided views of padded ``x``, one per window position, in row-major order."""
+        return [x[index] for _, _, index in taps(self.pool, out_shape[1:3], self.strides)]
+
+    def block_reduce(self, ufunc, x3):
+        """Reduce each block of (R, ph, OW*pw*C) ``x3`` to one value: (R, OW, C)."""
+        c = self.padded_shape[3]
+        rows = _fold(ufunc, [x3[:, i] for i in range(self.pool[0])])
+        rows = rows.reshape(len(rows), -1, self.pool[1], c)
+        return _fold(ufunc, [rows[:, :, j] for j in range(self.pool[1])])
+
+    def spread(self, xp, y):
+        """Blocks of (N, OH, OW, C) ``y`` repeated across their columns: (N*OH, 1, OW*pw*C)."""
+        n, oh, ow, c = y.shape
+        return xp.repeat(y.reshape(n * oh, ow, 1, c), self.pool[1], axis=2).reshape(n * oh, 1, -1)
+
+    def unpad(self, xp, g):
+        """The gradient of the padded (or block-shaped) input, back in the input's shape."""
+        return pad_or_crop(xp, g.reshape(self.padded_shape), negate(self.pads))
+
+    def out_shape(self, n, c):
+        return (n,) + tuple((e - p) // s + 1 for e, p, s in zip(self.padded_shape[1:3], self.pool, self.strides)) + (c,)
+
+
+def _fold(ufunc, views):
+    """``ufunc`` applied across ``views`` (at least one), into one new array."""
+    if len(views) == 1:
+        return views[0].copy()
+    out = ufunc(views[0], views[1])
+    for v in views[2:]:
+        ufunc(out, v, out=out)
+    return out
+
+
+class MaxPool(_Pool):
+    def forward(self, xp, x):
+        self.x = self.windows(xp, x, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
+        shape = self.out_shape(x.shape[0], x.shape[3])
+        if self.blocks:
+            self.y = self.block_reduce(xp.maximum, self.x).reshape(shape)
+        else:
+            self.y = _fold(xp.maximum, self.taps(self.x, shape))
+        return self.y
+
+    def backward(self, xp, gy):
+        # NOTE: the gradient goes to one maximum per window, the first in row-major order (as
+        # PyTorch), so a window of ties (zeros after a ReLU) passes it on once, not ph*pw times.
+        if self.blocks:
+            first = self.x == self.spread(xp, self.y)
+            if xp.count_nonzero(first) != self.y.size:  # some block holds its maximum more than once
+                first = self.first_of_ties(xp, first)
+            return self.unpad(xp, first * self.spread(xp, gy))
+        gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
+        taken = xp.zeros(self.y.shape, dtype=bool)
+        for tap, gtap in zip(self.taps(self.x, self.y.shape), self.taps(gx, self.y.shape)):
+            hit = (tap == self.y) & ~taken
+            taken |= hit
+            gtap += hit * gy
+        return self.unpad(xp, gx)
+
+    def first_of_ties(self, xp, hits):
+        """Of the True values of each block of ``hits``, only the first in row-major order."""
+        ph, pw = self.pool
+        n, oh, ow, c = self.y.shape
+        rank = xp.arange(ph * pw, 0, -1, dtype=xp.min_scalar_type(ph * pw)).reshape(ph, 1, pw, 1)
+        rank = xp.broadcast_to(rank, (ph, ow, pw, c)).reshape(ph, -1)  # first position ranks highest
+        key = hits * rank
+        return (key == self.spread(xp, self.block_reduce(xp.maximum, key).reshape(self.y.shape))) & hits
+
+
+class AveragePool(_Pool):
+    def forward(self, xp, x):
+        x = self.windows(xp, x, 0)
+        self.y_shape = shape = self.out_shape(self.x_shape[0], self.x_shape[3])
+        total = self.block_reduce(xp.add, x).reshape(shape) if self.blocks else _fold(xp.add, self.taps(x, shape))
+        self.count = self.window_counts(xp, x.dtype)
+        return total / self.count
+
+    def window_counts(self, xp, dtype):
+        """How many input pixels (padding excluded, as TensorFlow) each window covers: (OH, OW, 1)."""
+        if not any(lo > 0 or hi > 0 for lo, hi in self.pads):
+            return self.pool[0] * self.pool[1]
+        per_axis = []
+        for size, out, (lo, _), p, s in zip(self.x_shape[1:3], self.y_shape[1:3], self.pads, self.pool, self.strides):
+            start = xp.arange(out) * s - lo
+            per_axis.append(xp.minimum(start + p, size) - xp.maximum(start, 0))
+        return (per_axis[0][:, None] * per_axis[1][None, :])[:, :, None].astype(dtype)
+
+    def backward(self, xp, gy):
+        g = gy / self.count
+        if self.blocks:
+            g = xp.broadcast_to(self.spread(xp, g), (g.shape[0] * g.shape[1], self.pool[0], self.padded_shape[2] * g.shape[3]))
+            return self.unpad(xp, g)
+        gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
+        for gtap in self.taps(gx, g.shape):
+            gtap += g
+        return self.unpad(xp, gx)
+
+
+def _pool(cls, op, inputs, pool_size, strides, padding, data_format):
+    x, nd, restore = to_nhwc(op, inputs, data_format)
+    pool = spatial_tuple(op, "pool_size", pool_size, nd)
+    strides = pool if strides is None else spatial_tuple(op, "strides", strides, nd)
+    padding = check_padding(op, padding)
+    pads = tuple(window_pads(op, x.shape[1 + i], pool[i], strides[i], padding,
+                             lambda: f"input shape {shape_of(inputs)}, pool_size {pool_size}")[1] for i in range(2))
+    return restore(cls(pool, strides, pads)(x))
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Max pooling (1-D and 2-D), as ``keras.ops.max_pool``.
+
+    Args:
+        inputs: ``(batch, height, width, channels)`` (or ``(batch, width, channels)`` for 1-D;
+            channels first with ``data_format="channels_first"``).
+        pool_size: an int or one int per spatial axis.
+        strides: an int or one int per spatial axis; default: ``pool_size``.
+        padding: ``"valid"`` or ``"same"`` (TensorFlow's rule; padding never wins the max).
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Returns:
+        A Tensor ``(batch, out_height, out_width, channels)``.
+
+    Example:
+        >>> max_pool(np.zeros((2, 24, 24, 6), "float32"), 2).shape
+        (2, 12, 12, 6)
+    """
+    return _pool(MaxPool, "max_pool", inputs, pool_size, strides, padding, data_format)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Average pooling (1-D and 2-D), as ``keras.ops.average_pool``.
+
+    With ``padding="same"`` each window averages only the input pixels it covers (the padding is
+    not counted), as TensorFlow and Keras do.
+
+    Args:
+        inputs, pool_size, strides, padding, data_format: as for :func:`max_pool`.
+
+    Returns:
+        A Tensor ``(batch, out_height, out_width, channels)``.
+
+    Example:
+        >>> average_pool(np.ones((2, 7, 7, 3), "float32"), 2, padding="same").shape
+        (2, 4, 4, 3)
+    """
+    return _pool(AveragePool, "average_pool", inputs, pool_size, strides, padding, data_format)

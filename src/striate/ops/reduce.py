@@ -1,4 +1,6 @@
 """Reductions over axes: sum, mean, max, min (differentiable), argmax, argmin."""
+import math
+
 from striate.autodiff import Function
 from striate.ops._base import normalize_axis
 
@@ -26,7 +28,8 @@ class Sum(_Reduce):
 class Mean(_Reduce):
     def forward(self, xp, x):
         self.in_shape = x.shape
-        self.count = x.size // max(1, xp.sum(x, axis=self.axis, keepdims=self.keepdims).size) if x.size else 1
+        axes = normalize_axis(self.axis, x.ndim)
+        self.count = max(1, math.prod(x.shape[a] for a in axes))
         return xp.mean(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, xp, gy):

@@ -60,3 +60,11 @@ def get(identifier):
     if identifier in ALL:
         return ALL[identifier]()
     raise ValueError(f"Unknown regularizer {identifier!r}. Known: {', '.join(sorted(ALL))}")
+
+
+def serialize(regularizer):
+    """Keras's config form (``None`` stays ``None``)."""
+    if regularizer is None:
+        return None
+    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
+            "config": regularizer.get_config(), "registered_name": None}

@@ -44,7 +44,14 @@ class Trainer:
         """
         from striate import losses as losses_mod
         from striate import optimizers
+        from striate import metrics as metrics_mod
         self.optimizer = optimizers.get(optimizer)
+        for spec in _leaves(loss):  # unknown names fail here, with a suggestion, not at the first batch
+            if str(spec).lower() not in ("crossentropy", "ce"):
+                losses_mod.get(spec)
+        for spec in _leaves(metrics) + _leaves(weighted_metrics):
+            if str(spec).lower() not in ("accuracy", "acc"):
+                metrics_mod.get(spec)
         self._loss_spec, self._loss_weights_spec = loss, loss_weights
         self._metrics_spec = metrics
         self._weighted_metrics_spec = weighted_metrics
@@ -86,27 +93,21 @@ class Trainer:
         for spec, w, name in zip(loss_specs, weights, names):
             if spec is None:
                 continue
-            fn = losses_mod.get(spec)
-            if not isinstance(fn, losses_mod.Loss):
-                fn = losses_mod.LossFunctionWrapper(fn)
-            self._compiled_losses.append((names.index(name), fn, 1.0 if w is None else float(w), name))
+            i = names.index(name)
+            fn = losses_mod.resolve_loss(spec, y_true[i].shape, y_pred[i].shape)
+            self._compiled_losses.append((i, fn, 1.0 if w is None else float(w), name))
         if not self._compiled_losses:
             raise ValueError("compile: no loss was given; pass loss=... (e.g. 'sparse_categorical_crossentropy')")
+        # NOTE: as in Keras, sample weights reach only `weighted_metrics`, never plain `metrics`.
         self._compiled_metrics = []
-        metric_specs = self._per_output(self._metrics_spec or [], names, "metrics")
-        for i, (specs, name) in enumerate(zip(metric_specs, names)):
-            specs = specs if isinstance(specs, (list, tuple)) else [specs] if specs else []
-            loss_fn = next((f for j, f, _, _ in self._compiled_losses if j == i), None)
-            for spec in specs:
-                if isinstance(spec, str) and spec in ("accuracy", "acc"):
-                    m = metrics_mod.resolve_accuracy(y_true[i].shape, y_pred[i].shape, loss_fn)
-                    m.name = spec
-                else:
-                    m = metrics_mod.get(spec)
-                    if not isinstance(m, metrics_mod.Metric):
-                        m = metrics_mod.MeanMetricWrapper(m, name=getattr(spec, "__name__", str(spec)))
-                prefix = f"{name}_" if name and len(names) > 1 else ""
-                self._compiled_metrics.append((i, m, prefix + m.name))
+        for weighted, spec_list in ((False, self._metrics_spec), (True, self._weighted_metrics_spec)):
+            metric_specs = self._per_output(spec_list or [], names, "metrics")
+            for i, (specs, name) in enumerate(zip(metric_specs, names)):
+                specs = specs if isinstance(specs, (list, tuple)) else [specs] if specs else []
+                for spec in specs:
+                    m = metrics_mod.resolve_metric(spec, y_true[i].shape, y_pred[i].shape)
+                    prefix = f"{name}_" if name and len(names) > 1 else ""
+                    self._compiled_metrics.append((i, m, prefix + m.name, weighted))
         self._loss_tracker = metrics_mod.Mean(name="loss")
         self._output_loss_trackers = [metrics_mod.Mean(name=f"{n}_loss") for _, _, _, n in self._compiled_losses] \
             if len(names) > 1 else []
@@ -115,10 +116,10 @@ class Trainer:
     def metrics_names(self):
         if not self.compiled or self._compiled_losses is None:
             return ["loss"]
-        return ["loss"] + [t.name for t in self._output_loss_trackers] + [n for _, _, n in self._compiled_metrics]
+        return ["loss"] + [t.name for t in self._output_loss_trackers] + [m[2] for m in self._compiled_metrics]
 
     def _all_metrics(self):
-        return [self._loss_tracker] + self._output_loss_trackers + [m for _, m, _ in self._compiled_metrics]
+        return [self._loss_tracker] + self._output_loss_trackers + [m[1] for m in self._compiled_metrics]
 
     def reset_metrics(self):
         if self._compiled_losses is not None:
@@ -129,7 +130,7 @@ class Trainer:
         logs = {"loss": float(self._loss_tracker.result())}
         for t in self._output_loss_trackers:
             logs[t.name] = float(t.result())
-        for _, m, name in self._compiled_metrics:
+        for _, m, name, _ in self._compiled_metrics:
             r = m.result()
             logs[name] = float(r) if np.ndim(r) == 0 else r
         return logs
@@ -152,8 +153,8 @@ class Trainer:
         self._loss_tracker.update_state(float(loss.data), sample_weight=n)
         if self._compiled_metrics:
             y_true, y_pred = _as_list(y_true), _as_list(y_pred)
-            for i, m, _ in self._compiled_metrics:
-                m.update_state(y_true[i], y_pred[i].data, sample_weight=sample_weight)
+            for i, m, _, weighted in self._compiled_metrics:
+                m.update_state(y_true[i], y_pred[i].data, sample_weight=sample_weight if weighted else None)
 
     def _prepare(self, x, y, sw):
         x = _as_inputs(x)
@@ -336,6 +337,17 @@ class Trainer:
             return logs
         values = [logs[n] for n in self.metrics_names]
         return values[0] if len(values) == 1 else values
+
+
+def _leaves(spec):
+    """The individual identifiers in a compile() spec (a name, a list, a dict, nested)."""
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        spec = list(spec.values())
+    if isinstance(spec, (list, tuple)):
+        return [leaf for s in spec for leaf in _leaves(s)]
+    return [spec]
 
 
 def _as_list(x):

@@ -1,0 +1,109 @@
+"""CallbackList: dispatches every event to a list of callbacks."""
+from striate.callbacks.callback import Callback
+from striate.callbacks.loggers import History, ProgbarLogger
+
+
+def _as_float(value):
+    if isinstance(value, str):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _pythonify(logs):
+    """A copy of ``logs`` with every value that converts to a float (arrays of one element,
+    NumPy or CuPy scalars) as a Python float; other values are kept as they are."""
+    return {key: _as_float(value) for key, value in (logs or {}).items()}
+
+
+_HOOKS = ("on_train_begin", "on_train_end", "on_test_begin", "on_test_end",
+          "on_predict_begin", "on_predict_end")
+_EPOCH_HOOKS = ("on_epoch_begin", "on_epoch_end")
+_BATCH_HOOKS = tuple(f"on_{mode}batch_{when}" for mode in ("", "train_", "test_", "predict_")
+                     for when in ("begin", "end"))
+
+
+class CallbackList(Callback):
+    """Calls every callback of a list, in order, with one shared ``logs`` dict per event.
+
+    Because the dict is shared, keys a callback adds (``ReduceLROnPlateau`` adds
+    ``learning_rate``) are seen by the callbacks after it, ``History`` included.
+
+    Args:
+        callbacks: a list of :class:`Callback`.
+        add_history: append a :class:`History` unless the list has one; it becomes
+            ``model.history``.
+        add_progbar: append a :class:`ProgbarLogger` unless the list has one.
+        model: the model, given to every callback.
+        **params: the training parameters, given to every callback when not empty.
+
+    Example:
+        >>> callbacks = CallbackList([EarlyStopping()], add_history=True, model=model,
+        ...                          epochs=10, steps=100, verbose=1)
+        >>> callbacks.on_train_begin()
+    """
+
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
+                 **params):
+        super().__init__()
+        self.callbacks = list(callbacks or [])
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"CallbackList expects Callback instances, received "
+                                f"{type(cb).__name__}")
+        self._history = next((cb for cb in self.callbacks if isinstance(cb, History)), None)
+        if self._history is None and add_history:
+            self._history = History()
+            self.callbacks.append(self._history)
+        if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in self.callbacks):
+            self.callbacks.append(ProgbarLogger())
+        self.set_model(model)
+        self.set_params(params)
+
+    def append(self, callback):
+        """Add ``callback`` at the end of the list."""
+        self.callbacks.append(callback)
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+    def set_params(self, params):
+        """Give ``params`` to every callback (ignored when empty)."""
+        self.params = params
+        if params:
+            for cb in self.callbacks:
+                cb.set_params(params)
+
+    def set_model(self, model):
+        """Give ``model`` to every callback; the list's History becomes ``model.history``."""
+        if model is None:
+            return
+        self.model = model
+        if self._history is not None:
+            model.history = self._history
+        for cb in self.callbacks:
+            cb.set_model(model)
+
+
+def _dispatch(name, with_index):
+    if with_index:
+        def hook(self, index, logs=None):
+            logs = _pythonify(logs)
+            for cb in self.callbacks:
+                getattr(cb, name)(index, logs)
+    else:
+        def hook(self, logs=None):
+            logs = _pythonify(logs)
+            for cb in self.callbacks:
+                getattr(cb, name)(logs)
+    hook.__name__ = name
+    hook.__doc__ = f"Call ``{name}`` of every callback."
+    return hook
+
+
+for _name in _HOOKS:
+    setattr(CallbackList, _name, _dispatch(_name, with_index=False))
+for _name in _EPOCH_HOOKS + _BATCH_HOOKS:
+    setattr(CallbackList, _name, _dispatch(_name, with_index=True))

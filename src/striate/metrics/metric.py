@@ -1,0 +1,139 @@
+"""Metric (stateful, on raw arrays), Mean (weighted running mean) and MeanMetricWrapper."""
+from striate import backend
+from striate.losses.loss import lookup, snake_case, squeeze_or_expand_to_same_rank
+from striate.metrics.functions import FUNCTIONS
+from striate.ops._base import data
+
+
+class Metric:
+    """Base class of metrics: state updated batch by batch, a result read at any time.
+
+    Metrics work on raw arrays of the backend (Tensors are read through ``.data``) and record
+    nothing for autodiff. Subclasses implement ``update_state``, ``result`` and ``reset_state``
+    (which ``__init__`` calls to create the state).
+
+    Args:
+        name: the metric's name (default: the class name in snake_case).
+        dtype: the dtype the state accumulates in (default ``floatx()``, as Keras).
+
+    Example:
+        >>> m = SomeMetric()
+        >>> for y, p in batches:
+        ...     m.update_state(y, p)
+        >>> m.result()
+        0.93
+    """
+
+    def __init__(self, name=None, dtype=None):
+        self.name = name or snake_case(type(self).__name__)
+        self.dtype = dtype or backend.floatx()
+        self.reset_state()
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        raise NotImplementedError
+
+    def result(self):
+        raise NotImplementedError
+
+    def reset_state(self):
+        raise NotImplementedError
+
+    def __call__(self, *args, **kwargs):
+        """Update the state with one batch and return the result."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+class Mean(Metric):
+    """The weighted running mean of the values given to ``update_state``.
+
+    Values of shape ``(N, ...)`` are averaged per sample first, and each sample counts with its
+    weight (default 1); a scalar value counts with weight ``sample_weight`` (e.g. a batch's mean
+    loss weighted by the batch size).
+
+    Example:
+        >>> m = Mean()
+        >>> m.update_state([1, 3, 5, 7], sample_weight=[1, 1, 0, 0])
+        >>> m.result()
+        2.0
+    """
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, values, sample_weight=None):
+        """Add ``values`` (a scalar or one per sample), optionally weighted."""
+        values = data(values).astype(self.dtype, copy=False)
+        if sample_weight is None:
+            count = values.shape[0] if values.ndim else 1
+        else:
+            weight = data(sample_weight).astype(self.dtype, copy=False)
+            values, weight = squeeze_or_expand_to_same_rank(values, weight)
+            if values.ndim > weight.ndim:
+                values = values.mean(axis=tuple(range(weight.ndim, values.ndim)))
+            weight = backend.xp().broadcast_to(weight, values.shape)
+            values = values * weight
+            count = weight.mean(axis=tuple(range(1, weight.ndim))).sum() if weight.ndim > 1 else weight.sum()
+        if values.ndim > 1:
+            values = values.mean(axis=tuple(range(1, values.ndim)))
+        self.total = self.total + values.sum(dtype=self.dtype)
+        self.count = self.count + count
+
+    def result(self):
+        return float(self.total / self.count) if self.count else 0.0
+
+    def reset_state(self):
+        self.total = backend.xp().zeros((), self.dtype)
+        self.count = backend.xp().zeros((), self.dtype)
+
+
+class MeanMetricWrapper(Mean):
+    """The running mean of a per-sample function ``fn(y_true, y_pred, **kwargs)``.
+
+    ``fn`` may return an array or a Tensor (a loss function works).
+
+    Args:
+        fn: the per-sample function.
+        name: defaults to ``fn``'s name.
+        dtype: see :class:`Metric`.
+        **kwargs: passed on to ``fn``.
+
+    Example:
+        >>> m = MeanMetricWrapper(striate.losses.mean_squared_error, name="mse")
+        >>> m.update_state(y, p)
+    """
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        self.fn, self.fn_kwargs = fn, kwargs
+        super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        super().update_state(data(self.fn(data(y_true), data(y_pred), **self.fn_kwargs)), sample_weight)
+
+    def get_config(self):
+        config = {**super().get_config(), **self.fn_kwargs}
+        if type(self) is MeanMetricWrapper:
+            config["fn"] = getattr(self.fn, "__name__", repr(self.fn))
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        if isinstance(config.get("fn"), str):
+            config = {**config, "fn": lookup("metric function", config["fn"], FUNCTIONS)}
+        return cls(**config)
+
+    def __getattr__(self, name):
+        kwargs = self.__dict__.get("fn_kwargs", {})
+        if name in kwargs:
+            return kwargs[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")

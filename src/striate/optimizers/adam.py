@@ -1,0 +1,99 @@
+"""Adam and AdamW: adaptive moment estimation, with coupled-free (decoupled) weight decay for AdamW."""
+import math
+
+from striate.optimizers.optimizer import Optimizer
+
+
+def update_moments(xp, gradient, m, v, beta_1, beta_2, scratch):
+    """``m = beta_1 * m + (1 - beta_1) * g`` and ``v = beta_2 * v + (1 - beta_2) * g**2``, in place."""
+    m *= beta_1
+    xp.multiply(gradient, 1 - beta_1, out=scratch)
+    m += scratch
+    v *= beta_2
+    xp.multiply(gradient, gradient, out=scratch)
+    scratch *= 1 - beta_2
+    v += scratch
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2014): SGD with running estimates of the gradient's first and second moments.
+
+    With ``t`` the 1-based step, ``m`` and ``v`` the moment estimates (see ``update_moments``),
+    ``w -= alpha * m / (sqrt(v) + epsilon)`` where the bias corrections fold into one scalar,
+    ``alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)``.
+
+    Args:
+        learning_rate: a float or a schedule. Defaults to 0.001.
+        beta_1: decay rate of the first-moment estimate. Defaults to 0.9.
+        beta_2: decay rate of the second-moment estimate. Defaults to 0.999.
+        epsilon: small constant for numerical stability (the "epsilon hat" of the paper's section 2.1).
+            Defaults to 1e-7.
+        amsgrad: use the AMSGrad variant (Reddi et al., 2018), dividing by the running maximum of ``v``.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
+
+    Example:
+        >>> optimizer = Adam(learning_rate=1e-3, amsgrad=True)
+        >>> model.compile(optimizer=optimizer, loss="categorical_crossentropy")
+    """
+
+    _scratch_count = 2
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def _build_slots(self, variables):
+        self._momentums, self._velocities = self.add_optimizer_variables(variables, ["momentum", "velocity"])
+        self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat") if self.amsgrad else []
+
+    def _begin_step(self, lr, step, r):
+        beta_1_power = r(r(self.beta_1) ** step)
+        beta_2_power = r(r(self.beta_2) ** step)
+        return r(r(lr * r(math.sqrt(r(1.0 - beta_2_power)))) / r(1.0 - beta_1_power))
+
+    def _update_step(self, xp, index, gradient, weight, alpha):
+        step, denominator = self._scratch[index]
+        m, v = self._momentums[index].data, self._velocities[index].data
+        update_moments(xp, gradient, m, v, self.beta_1, self.beta_2, step)
+        if self.amsgrad:
+            v_hat = self._velocity_hats[index].data
+            xp.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        xp.sqrt(v, out=denominator)
+        denominator += self.epsilon
+        xp.multiply(m, alpha, out=step)
+        step /= denominator
+        weight -= step
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    Before each Adam step every updated variable shrinks: ``w -= w * weight_decay * learning_rate``.
+
+    Args:
+        learning_rate: a float or a schedule. Defaults to 0.001.
+        weight_decay: the decay rate; required. Defaults to 0.004.
+        beta_1, beta_2, epsilon, amsgrad: see :class:`Adam`.
+        clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
+
+    Example:
+        >>> optimizer = AdamW(learning_rate=1e-3, weight_decay=0.01)
+    """
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
+                         weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
+                         global_clipnorm=global_clipnorm, name=name, **kwargs)
+        if self.weight_decay is None:
+            raise ValueError("AdamW expects `weight_decay` a float, received weight_decay=None")

@@ -1,0 +1,365 @@
+"""Optimizer: the base of every optimizer (learning rate, step count, clipping, weight decay, slots).
+
+An update runs in place on the raw arrays of the backend module, with no tape: each rule writes through
+``out=`` into its slot arrays and into scratch views of one buffer allocated at ``build``, so a step
+allocates no array the size of a weight. Rules follow Keras 3's (its torch backend's order of
+operations), with scalars rounded as Keras's float32 tensors round them (see ``_rounding``), so
+results match ``keras.optimizers`` to float32 rounding.
+"""
+import difflib
+import inspect
+import math
+import re
+import sys
+import warnings
+
+from striate import backend
+from striate.autodiff import Tensor, Variable, no_grad
+from striate.optimizers import schedules
+from striate.optimizers._rounding import rounder
+
+# Keras 2 arguments that Keras 3 dropped: a schedule replaces both.
+_REMOVED_ARGUMENTS = ("decay", "schedule_decay")
+# Keras 3 features striate lacks: their settings in Keras's own configs load as long as they are off.
+_INACTIVE_KERAS_ARGUMENTS = ("use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                             "gradient_accumulation_steps")
+
+
+def _caller_stacklevel():
+    """The ``stacklevel`` that points a warning at the first frame outside this package."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("striate.optimizers"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+class Optimizer:
+    """Base class of optimizers; holds what every optimizer shares.
+
+    Args:
+        learning_rate: a float, or a :class:`~striate.optimizers.schedules.LearningRateSchedule`
+            evaluated at ``iterations`` before each step. ``lr`` is accepted as a deprecated alias.
+        weight_decay: if set, every updated variable first shrinks by ``weight_decay * learning_rate``
+            times itself (decoupled weight decay).
+        clipnorm: if set, each gradient is rescaled so its L2 norm is at most this.
+        clipvalue: if set, each gradient is clipped elementwise to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: if set, all gradients are rescaled together so their joint L2 norm is at most
+            this. At most one of the three clipping arguments may be set.
+        name: the optimizer's name; defaults to the class name in snake case.
+
+    Subclasses set ``_scratch_count`` (scratch arrays per variable) and implement ``_build_slots``,
+    ``_begin_step`` (per-step scalars) and ``_update_step`` (one variable's update, in place).
+
+    Example:
+        >>> optimizer = SGD(learning_rate=0.1)
+        >>> w = Variable(np.ones(3, "float32"), name="w")
+        >>> optimizer.apply([np.full(3, 0.5, "float32")], [w])
+        >>> w.numpy()
+        array([0.95, 0.95, 0.95], dtype=float32)
+    """
+
+    _scratch_count = 1
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 name=None, **kwargs):
+        learning_rate = self._check_kwargs(learning_rate, kwargs)
+        clip_args = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        if sum(v is not None for v in clip_args.values()) > 1:
+            received = ", ".join(f"{k}={v}" for k, v in clip_args.items())
+            raise ValueError(f"{type(self).__name__}: only one of `clipnorm`, `clipvalue` and `global_clipnorm` "
+                             f"can be set, received {received}")
+        self.name = name or re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2",
+                                                                      type(self).__name__)).lower()
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.built = False
+        self._trainable_variables = []
+        self._index = {}
+        self._slots = []
+        self._scratch = []
+        self._clip_buffers = None
+        self._iterations = Variable(0, dtype="int64", trainable=False, name="iteration")
+        self._learning_rate = None
+        self.learning_rate = learning_rate
+
+    def _check_kwargs(self, learning_rate, kwargs):
+        """Take the deprecated ``lr`` alias and inert Keras settings out of ``kwargs``; reject the rest."""
+        cls = type(self).__name__
+        if "lr" in kwargs:
+            warnings.warn(f"{cls}: `lr` is deprecated, use `learning_rate` (Keras 3's name)", DeprecationWarning,
+                          stacklevel=_caller_stacklevel())
+            learning_rate = kwargs.pop("lr")
+        for key in _REMOVED_ARGUMENTS:
+            if key in kwargs:
+                raise ValueError(
+                    f"{cls}: argument `{key}` (Keras 2) is no longer supported, received {key}={kwargs[key]!r}; pass "
+                    "a schedule instead, e.g. learning_rate=keras.optimizers.schedules.ExponentialDecay("
+                    "0.01, decay_steps=1000, decay_rate=0.9)")
+        for key in _INACTIVE_KERAS_ARGUMENTS:
+            value = kwargs.pop(key, None)
+            if value and key != "ema_momentum":
+                raise ValueError(f"{cls}: `{key}` is not supported by striate, received {key}={value!r}")
+        if kwargs:
+            key = next(iter(kwargs))
+            known = [p for p in inspect.signature(type(self)).parameters if p != "kwargs"]
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else f" Known: {', '.join(known)}"
+            raise TypeError(f"{cls}() got an unexpected keyword argument '{key}'.{hint}")
+        return learning_rate
+
+    @property
+    def iterations(self):
+        """The number of updates applied so far (an int; saved as the first of ``variables``)."""
+        return int(self._iterations.data)
+
+    @property
+    def learning_rate(self):
+        """The learning rate of the next step, a float; set it to a float or a schedule."""
+        if isinstance(self._learning_rate, Variable):
+            return float(self._learning_rate.data)
+        return float(self._learning_rate(self.iterations))
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if isinstance(value, schedules.LearningRateSchedule):
+            self._learning_rate = value
+            return
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            raise TypeError(f"{type(self).__name__} was created with a LearningRateSchedule as its learning_rate, "
+                            "so its learning rate is not settable; create the optimizer with a float learning_rate "
+                            "to change it during training")
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{type(self).__name__} expects `learning_rate` a float or a LearningRateSchedule, "
+                             f"received learning_rate={value!r}") from None
+        if self._learning_rate is None:
+            self._learning_rate = Variable(value, dtype=backend.floatx(), trainable=False, name="learning_rate")
+        else:
+            self._learning_rate.assign(value)
+
+    @property
+    def variables(self):
+        """The optimizer's state in Keras's order: iteration, learning rate (unless a schedule), slots."""
+        rate = [self._learning_rate] if isinstance(self._learning_rate, Variable) else []
+        return [self._iterations, *rate, *self._slots]
+
+    def build(self, variables):
+        """Create the slots (momentums, ...) and scratch buffers for ``variables``; done once.
+
+        ``apply`` builds on its first call; call ``build`` directly before loading saved state.
+
+        Args:
+            variables: the trainable :class:`~striate.autodiff.Variable` s this optimizer will update.
+        """
+        if self.built:
+            return
+        variables = list(variables)
+        self._trainable_variables = variables
+        self._index = {id(v): i for i, v in enumerate(variables)}
+        self._scratch = self._scratch_views(variables, self._scratch_count)
+        self._build_slots(variables)
+        self.built = True
+
+    def _build_slots(self, variables):
+        """Create the optimizer's per-variable state with ``add_optimizer_variables``."""
+
+    def add_optimizer_variables(self, variables, names, initial_value=0.0):
+        """Create one slot per variable and name, interleaved as Keras does (``w0_m, w0_v, w1_m, ...``).
+
+        Args:
+            variables: the trainable variables.
+            names: a slot name (``"momentum"``) or a list of names.
+            initial_value: the value every slot starts from.
+
+        Returns:
+            A list of slot Variables for one name, or a tuple of such lists for a list of names.
+        """
+        name_list = [names] if isinstance(names, str) else list(names)
+        slots = tuple([] for _ in name_list)
+        for v in variables:
+            prefix = str(v.path or v.name or "variable").replace("/", "_")
+            for name, column in zip(name_list, slots):
+                column.append(self.add_variable(v.shape, initial_value, v.dtype, f"{prefix}_{name}"))
+        return slots[0] if isinstance(names, str) else slots
+
+    def add_variable(self, shape, initial_value=0.0, dtype=None, name=None):
+        """Create a non-trainable slot Variable filled with ``initial_value``, saved in ``variables``."""
+        xp = backend.xp()
+        variable = Variable(xp.full(shape, initial_value, dtype=dtype or backend.floatx()), trainable=False, name=name)
+        self._slots.append(variable)
+        return variable
+
+    @staticmethod
+    def _scratch_views(variables, count):
+        """Per variable, ``count`` arrays of its shape: views into one flat buffer per dtype, reused by every
+        variable in turn (updates run one variable at a time)."""
+        sizes = {}
+        for v in variables:
+            sizes[v.data.dtype] = max(sizes.get(v.data.dtype, 0), v.data.size)
+        flat = {dtype: backend.xp().empty(count * size, dtype) for dtype, size in sizes.items()}
+        return [tuple(flat[v.data.dtype][k * sizes[v.data.dtype]:][:v.data.size].reshape(v.data.shape)
+                      for k in range(count)) for v in variables]
+
+    def apply_gradients(self, grads_and_vars):
+        """Apply ``(gradient, variable)`` pairs, as ``apply`` does.
+
+        Args:
+            grads_and_vars: an iterable of ``(gradient, variable)`` pairs.
+
+        Returns:
+            ``iterations`` after the update.
+        """
+        grads, variables = zip(*grads_and_vars)
+        self.apply(grads, variables)
+        return self.iterations
+
+    def apply(self, grads, trainable_variables=None):
+        """Update each variable in place from its gradient, then count one iteration.
+
+        Args:
+            grads: one array (of the backend module) per variable, or ``None`` to skip that variable.
+            trainable_variables: the variables, in the order of ``grads``; the first call builds the
+                optimizer for them. ``None`` reuses the variables it was built for.
+
+        Example:
+            >>> optimizer = Adam(learning_rate=1e-3)
+            >>> optimizer.apply([w.grad for w in weights], weights)
+        """
+        grads = list(grads)
+        if not grads:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(f"{type(self).__name__}.apply() received no variables and is not built yet; pass "
+                                 "trainable_variables or call build(trainable_variables) first")
+            variables = self._trainable_variables
+        else:
+            variables = list(trainable_variables)
+            self.build(variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"{type(self).__name__}.apply() received {len(grads)} gradients for "
+                             f"{len(variables)} variables")
+        indices, grads, variables = self._pair(grads, variables)
+        xp = backend.xp()
+        dtype = variables[0].data.dtype
+        r = rounder(dtype)
+        lr = r(self.learning_rate)
+        scales = self._clip_scales(xp, grads)
+        if self.weight_decay:
+            factor = r(1.0 - r(r(self.weight_decay) * lr))
+            for v in variables:
+                v.data *= factor
+        constants = self._begin_step(lr, self.iterations + 1, r)
+        for i, g, v, scale in zip(indices, grads, variables, scales):
+            self._update_step(xp, i, self._clipped(xp, i, g, scale), v.data, constants)
+        with no_grad():
+            for v in variables:
+                if v.constraint is not None:
+                    v.assign(v.constraint(v))
+        self._iterations.data += 1
+
+    def _pair(self, grads, variables):
+        """Drop ``None`` gradients (warning which variables they belong to) and find each variable's slots."""
+        indices, kept_grads, kept_vars, missing = [], [], [], []
+        for g, v in zip(grads, variables):
+            i = self._index.get(id(v))
+            if i is None:
+                raise ValueError(f"{type(self).__name__} was built for other variables and received {v!r}; create "
+                                 "a new optimizer to train a new set of variables")
+            if g is None:
+                missing.append(v.path or v.name)
+                continue
+            g = g.data if isinstance(g, Tensor) else g
+            indices.append(i)
+            kept_grads.append(g if g.dtype == v.data.dtype else g.astype(v.data.dtype))
+            kept_vars.append(v)
+        if not kept_grads:
+            raise ValueError(f"{type(self).__name__}.apply() received no gradient for any variable (all None)")
+        if missing:
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss. If using "
+                          "`model.compile()`, did you forget to provide a `loss` argument?",
+                          stacklevel=_caller_stacklevel())
+        return indices, kept_grads, kept_vars
+
+    def _clip_scales(self, xp, grads):
+        """Per gradient, the factor that ``clipnorm`` or ``global_clipnorm`` rescales it by (1.0: none)."""
+        if self.clipnorm and self.clipnorm > 0:
+            return [_clip_scale(_norm(xp, g), self.clipnorm) for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            norm = math.sqrt(sum(_norm(xp, g) ** 2 for g in grads))
+            # NOTE: as in Keras, a non-finite global norm turns every gradient into NaN.
+            return [_clip_scale(norm, self.global_clipnorm) if math.isfinite(norm) else math.nan] * len(grads)
+        return [1.0] * len(grads)
+
+    def _clipped(self, xp, index, grad, scale):
+        """``grad`` rescaled by ``scale``, or clipped to ``clipvalue``, written into the clip buffer (shared by
+        all variables: the update consumes it before the next variable's gradient is clipped)."""
+        if scale != 1.0:
+            return xp.multiply(grad, scale, out=self._clip_buffer(index))
+        if self.clipvalue and self.clipvalue > 0:
+            return xp.clip(grad, -self.clipvalue, self.clipvalue, out=self._clip_buffer(index))
+        return grad
+
+    def _clip_buffer(self, index):
+        if self._clip_buffers is None:
+            self._clip_buffers = self._scratch_views(self._trainable_variables, 1)
+        return self._clip_buffers[index][0]
+
+    def _begin_step(self, learning_rate, step, r):
+        """Scalars shared by every variable's update this step (Python floats rounded by ``r``)."""
+        return learning_rate
+
+    def _update_step(self, xp, index, gradient, weight, constants):
+        """Update the array ``weight`` (and the slots of variable ``index``) in place."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _update_step")
+
+    def get_config(self):
+        """Return the constructor arguments as a JSON-able dict (Keras's keys)."""
+        rate = self._learning_rate
+        return {"name": self.name,
+                "learning_rate": float(rate.data) if isinstance(rate, Variable) else schedules.serialize(rate),
+                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Create an optimizer from ``get_config()``'s output (Keras's optimizer configs load too).
+
+        Args:
+            config: the dict; a serialized schedule under ``learning_rate`` is rebuilt.
+            custom_objects: optional ``{name: class}`` for custom schedules.
+        """
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
+        return cls(**config)
+
+    def save_own_variables(self, store):
+        """Write ``variables`` into ``store`` as NumPy arrays under keys ``"0"``, ``"1"``, ... (Keras's layout)."""
+        for i, variable in enumerate(self.variables):
+            store[str(i)] = backend.to_numpy(variable.data)
+
+    def load_own_variables(self, store):
+        """Read ``variables`` back from ``store``; build the optimizer first so its slots exist."""
+        variables = self.variables
+        if len(store.keys()) != len(variables):
+            warnings.warn(f"Skipping variable loading for optimizer '{self.name}': it has {len(variables)} "
+                          f"variables, the saved optimizer has {len(store.keys())}"
+                          + ("" if self.built else " (build it on the model's trainable variables first)"),
+                          stacklevel=2)
+            return
+        for i, variable in enumerate(variables):
+            variable.assign(store[str(i)])
+
+
+def _clip_scale(norm, clip):
+    """The factor ``clip / max(norm, clip)`` that brings a gradient's norm down to ``clip``."""
+    return clip / norm if norm > clip else 1.0
+
+
+def _norm(xp, g):
+    flat = g.ravel()
+    return math.sqrt(float(xp.dot(flat, flat)))

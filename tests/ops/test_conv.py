@@ -1,0 +1,143 @@
+"""conv, depthwise_conv and conv_transpose against PyTorch (and Keras for conv_transpose's sizes)."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from opcheck import check_op
+
+from striate import ops
+
+rng = np.random.default_rng(0)
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _tf_pads(sizes, kernel, strides, padding, dilation):
+    """F.pad amounts (left, right, top, bottom) for TensorFlow's padding rule."""
+    pads = []
+    for n, k, s, d in zip(sizes, kernel, strides, dilation):
+        k = (k - 1) * d + 1
+        total = max((math.ceil(n / s) - 1) * s + k - n, 0) if padding == "same" else 0
+        pads.append((total // 2, total - total // 2))
+    return pads[1] + pads[0]
+
+
+def torch_conv(x, w, strides=1, padding="valid", dilation=1, depthwise=False):
+    """NHWC x and a Keras kernel through F.conv2d (NCHW, (out, in/groups, kh, kw))."""
+    strides, dilation = _pair(strides), _pair(dilation)
+    x = F.pad(x.permute(0, 3, 1, 2), _tf_pads(x.shape[1:3], w.shape[:2], strides, padding, dilation))
+    if depthwise:
+        kh, kw, c, m = w.shape
+        y = F.conv2d(x, w.permute(2, 3, 0, 1).reshape(c * m, 1, kh, kw), stride=strides, dilation=dilation, groups=c)
+    else:
+        y = F.conv2d(x, w.permute(3, 2, 0, 1), stride=strides, dilation=dilation)
+    return y.permute(0, 2, 3, 1)
+
+
+CONV_CASES = [  # batch, (h, w), in, (kh, kw), out, strides, padding, dilation
+    (1, (7, 9), 3, (3, 3), 4, 1, "valid", 1),
+    (3, (7, 9), 2, (3, 3), 5, 2, "same", 1),
+    (2, (8, 8), 3, (2, 2), 4, 1, "same", 1),
+    (2, (9, 7), 2, (4, 4), 3, 3, "same", 1),
+    (2, (9, 9), 2, (3, 3), 3, 1, "same", 2),
+    (2, (9, 8), 2, (3, 2), 3, 2, "valid", (2, 1)),
+    (3, (5, 6), 4, (1, 1), 6, 1, "valid", 1),
+    (2, (8, 7), 3, (1, 1), 2, 2, "valid", 1),
+    (2, (7, 9), 1, (5, 5), 2, (2, 3), "valid", 1),
+]
+
+
+@pytest.mark.parametrize("n,hw,cin,k,cout,strides,padding,dilation", CONV_CASES)
+def test_conv(n, hw, cin, k, cout, strides, padding, dilation):
+    x, w = rng.standard_normal((n, *hw, cin)), rng.standard_normal((*k, cin, cout))
+    check_op(lambda x, w: ops.conv(x, w, strides, padding, dilation_rate=dilation),
+             lambda x, w: torch_conv(x, w, strides, padding, dilation), [x, w])
+
+
+@pytest.mark.parametrize("n,hw,c,k,m,strides,padding,dilation", [
+    (1, (7, 9), 3, (3, 3), 1, 1, "valid", 1),
+    (3, (7, 9), 2, (3, 3), 2, 2, "same", 1),
+    (2, (8, 8), 3, (2, 2), 2, 1, "same", 1),
+    (2, (9, 9), 2, (3, 3), 2, 1, "same", 2),
+])
+def test_depthwise_conv(n, hw, c, k, m, strides, padding, dilation):
+    x, w = rng.standard_normal((n, *hw, c)), rng.standard_normal((*k, c, m))
+    check_op(lambda x, w: ops.depthwise_conv(x, w, strides, padding, dilation_rate=dilation),
+             lambda x, w: torch_conv(x, w, strides, padding, dilation, depthwise=True), [x, w])
+
+
+def test_conv_1d_and_channels_first():
+    x, w = rng.standard_normal((2, 11, 3)), rng.standard_normal((3, 3, 4))
+    check_op(lambda x, w: ops.conv(x, w, 2, "same"),
+             lambda x, w: F.conv1d(F.pad(x.transpose(1, 2), (1, 1)), w.permute(2, 1, 0), stride=2).transpose(1, 2),
+             [x, w])
+    x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((3, 3, 3, 4))
+    check_op(lambda x, w: ops.conv(x, w, padding="same", data_format="channels_first"),
+             lambda x, w: F.conv2d(x, w.permute(3, 2, 0, 1), padding=1), [x, w])
+
+
+def test_conv_keeps_float32():
+    x = rng.standard_normal((2, 6, 6, 3)).astype(np.float32)
+    w = ops.convert_to_tensor(rng.standard_normal((3, 3, 3, 2)).astype(np.float32))
+    w.requires_grad_()
+    y = ops.conv(x, w, padding="same")
+    assert y.dtype == np.float32 and y.shape == (2, 6, 6, 2)
+    y.sum().backward()
+    assert w.grad.dtype == np.float32 and w.grad.shape == w.shape
+
+
+def _keras_conv_transpose():
+    from keras.src.backend.torch import nn as keras_torch_nn  # Keras's own rule for the output size
+    return keras_torch_nn.conv_transpose
+
+
+@pytest.mark.parametrize("n,hw,cin,k,cout,strides,padding,output_padding,dilation", [
+    (2, (4, 5), 3, (3, 3), 2, 2, "valid", None, 1),
+    (2, (4, 5), 3, (3, 3), 2, 2, "same", None, 1),
+    (1, (3, 4), 2, (4, 4), 3, 2, "same", None, 1),
+    (3, (3, 3), 2, (2, 2), 2, 2, "valid", None, 1),
+    (2, (3, 4), 2, (3, 2), 2, (2, 3), "same", None, 1),
+    (2, (5, 4), 3, (3, 3), 2, 1, "same", None, 1),
+    (2, (4, 4), 2, (3, 3), 2, 2, "valid", 1, 1),
+    (2, (4, 4), 2, (3, 3), 2, 1, "valid", None, 2),
+])
+def test_conv_transpose(n, hw, cin, k, cout, strides, padding, output_padding, dilation):
+    x, w = rng.standard_normal((n, *hw, cin)), rng.standard_normal((*k, cout, cin))
+    keras_fn = _keras_conv_transpose()
+    check_op(lambda x, w: ops.conv_transpose(x, w, strides, padding, output_padding, dilation_rate=dilation),
+             lambda x, w: keras_fn(x, w, strides, padding, output_padding, dilation_rate=dilation), [x, w])
+
+
+def test_conv_transpose_is_the_adjoint_of_conv():
+    x, w = rng.standard_normal((2, 8, 8, 3)), rng.standard_normal((3, 3, 3, 4))
+    y = rng.standard_normal((2, 4, 4, 4))
+    # <conv(x), y> == <x, conv_transpose(y)> for the same kernel and settings
+    lhs = np.sum(ops.conv(x, w, 2, "same").numpy() * y)
+    rhs = np.sum(x * ops.conv_transpose(y, w, 2, "same").numpy())
+    assert abs(lhs - rhs) < 1e-9 * max(1.0, abs(lhs))
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: ops.conv(np.zeros((2, 8, 8, 3)), np.zeros((3, 3, 4, 8))),
+     r"conv: input has 3 channels but kernel expects 4 \(input shape \(2, 8, 8, 3\), kernel shape \(3, 3, 4, 8\)\)"),
+    (lambda: ops.conv(np.zeros((8, 8, 3)), np.zeros((3, 3, 3, 8))), r"conv: a rank-3 input needs a rank-3 kernel"),
+    (lambda: ops.conv(np.zeros((2, 2, 8, 8, 3)), np.zeros((3, 3, 3, 8))),
+     r"conv: expects inputs of rank 3 .* or 4 .*received shape \(2, 2, 8, 8, 3\)"),
+    (lambda: ops.conv(np.zeros((2, 4, 4, 3)), np.zeros((5, 5, 3, 8))),
+     r"conv: the window spans 5 pixels but the input has only 4 .*kernel shape \(5, 5, 3, 8\)"),
+    (lambda: ops.conv(np.zeros((2, 8, 8, 3)), np.zeros((3, 3, 3, 8)), padding="full"),
+     r"conv: padding must be 'valid' or 'same', received 'full'"),
+    (lambda: ops.conv(np.zeros((2, 8, 8, 3)), np.zeros((3, 3, 3, 8)), strides=(1, 0)),
+     r"conv: strides must be an int >= 1 or 2 such ints, received \(1, 0\)"),
+    (lambda: ops.depthwise_conv(np.zeros((2, 8, 8, 3)), np.zeros((3, 3, 2, 2))),
+     r"depthwise_conv: input has 3 channels but kernel expects 2"),
+    (lambda: ops.conv_transpose(np.zeros((2, 8, 8, 3)), np.zeros((3, 3, 3, 8)), 2),
+     r"conv_transpose: input has 3 channels but kernel expects 8"),
+])
+def test_errors_name_the_op_and_shapes(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
