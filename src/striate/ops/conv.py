@@ -1,15 +1,16 @@
 """Convolutions of images: conv, depthwise_conv and conv_transpose (keras.ops names and layouts).
 
-Each is one matrix product over image patches. ``im2col`` gathers the kh*kw*C patch under every
-output pixel into one row of a (pixels, kh*kw*C) matrix with a strided view and a single copy;
-the forward pass and the kernel gradient are then single BLAS calls, and ``col2im`` (scattering
-patch gradients back onto the image) is a loop over the kh*kw kernel taps, never over pixels.
+Each is a matrix product over image patches. ``im2col`` gathers the kh*kw*C patch under every
+output pixel into one row of a (pixels, kh*kw*C) matrix (a strided view and a single copy), so the
+forward pass and the kernel gradient are single BLAS calls; the input gradient is one product per
+kernel tap, each added onto the image by ``col2im`` while still in cache. Loops run over the kh*kw
+kernel taps, never over pixels, samples or channels.
 
 The ops work on 2-D NHWC images; 1-D inputs ``(N, W, C)`` and ``channels_first`` inputs are
 reshaped and transposed to that layout around them. The window helpers here (padding rule,
 padding and cropping, layout) serve the pooling ops too.
 """
-from operator import index
+import operator
 
 from striate.autodiff import Function
 from striate.ops._base import shape_of, tensor
@@ -20,7 +21,7 @@ __all__ = ["conv", "depthwise_conv", "conv_transpose"]
 
 # -- window geometry, shared with pool.py ----------------------------------------------------
 def window_pads(op, size, window, stride, padding, shapes):
-    """Output length and (before, after) padding of a window of ``window`` pixels sliding by ``stride``.
+    """The (before, after) padding of one axis for a window of ``window`` pixels moving by ``stride``.
 
     TensorFlow's rule: "valid" keeps windows inside the input; "same" gives ceil(size / stride)
     outputs and pads the total deficit, the extra pixel after. ``after`` is exactly what the last
@@ -34,7 +35,7 @@ def window_pads(op, size, window, stride, padding, shapes):
             raise ValueError(f"{op}: the window spans {window} pixels but the input has only {size} along "
                              f"that axis with padding='valid' ({shapes()})")
         out, before = (size - window) // stride + 1, 0
-    return out, (before, (out - 1) * stride + window - size - before)
+    return before, (out - 1) * stride + window - size - before
 
 
 def pad_or_crop(xp, a, pads, value=0):
@@ -64,7 +65,8 @@ def spatial_tuple(op, arg, value, ndim, low=1, fill=1):
     1-D ops run as 2-D ones on images of height 1; ``fill`` is the setting of that extra axis.
     """
     try:
-        values = (index(value),) * ndim if not hasattr(value, "__len__") else tuple(index(v) for v in value)
+        values = ((operator.index(value),) * ndim if not hasattr(value, "__len__")
+                  else tuple(operator.index(v) for v in value))
     except TypeError:
         values = ()
     if len(values) != ndim or min(values) < low:
@@ -117,8 +119,9 @@ def im2col(xp, x, kernel_hw, out_hw, strides, dilation):
     """The patches of padded NHWC ``x``: a (N*OH*OW, kh*kw*C) matrix, row (n, oh, ow), column (i, j, c)."""
     n, c, (oh, ow) = x.shape[0], x.shape[3], out_hw
     if c < 3:
-        # NOTE: with one or two channels, numpy would copy the strided view below in runs of
-        # kw*C values; copying each tap whole into a row of the transposed matrix is 3-7x faster.
+        # NOTE: with one or two channels numpy would copy the strided view below in runs of only
+        # kw*C values; copying each tap whole into a row of the transposed matrix is up to 7x faster
+        # (the products below take the transposed matrix as it is).
         cols = xp.empty(tuple(kernel_hw) + (c, n, oh, ow), dtype=x.dtype)
         for i, j, index in taps(kernel_hw, (oh, ow), strides, dilation):
             cols[i, j] = x[index].transpose(3, 0, 1, 2)
@@ -252,7 +255,7 @@ def _prepare(op, inputs, kernel, strides, padding, data_format, dilation_rate, k
 def _conv_like(cls, op, inputs, kernel, strides, padding, data_format, dilation_rate):
     x, w, restore, shapes, _, (strides, padding, dilation) = _prepare(
         op, inputs, kernel, strides, padding, data_format, dilation_rate, 2)
-    pads = tuple(window_pads(op, x.shape[1 + i], (w.shape[i] - 1) * dilation[i] + 1, strides[i], padding, shapes)[1]
+    pads = tuple(window_pads(op, x.shape[1 + i], (w.shape[i] - 1) * dilation[i] + 1, strides[i], padding, shapes)
                  for i in range(2))
     return restore(cls(strides, dilation, pads)(x, w))
 

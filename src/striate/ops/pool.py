@@ -15,6 +15,8 @@ __all__ = ["max_pool", "average_pool"]
 
 
 class _Pool(Function):
+    """A pooling op: the windows' geometry and the two ways of visiting them."""
+
     def __init__(self, pool, strides, pads):
         self.pool, self.strides, self.pads = pool, strides, pads
         self.blocks = pool == strides
@@ -29,7 +31,7 @@ class _Pool(Function):
             return x.reshape(n * h // self.pool[0], self.pool[0], w * c)
         return x
 
-    def taps(self, x, out_shape):
+    def tap_views(self, x, out_shape):
         """The ph*pw strided views of padded ``x``, one per window position, in row-major order."""
         return [x[index] for _, _, index in taps(self.pool, out_shape[1:3], self.strides)]
 
@@ -50,7 +52,8 @@ class _Pool(Function):
         return pad_or_crop(xp, g.reshape(self.padded_shape), negate(self.pads))
 
     def out_shape(self, n, c):
-        return (n,) + tuple((e - p) // s + 1 for e, p, s in zip(self.padded_shape[1:3], self.pool, self.strides)) + (c,)
+        extent = self.padded_shape[1:3]
+        return (n,) + tuple((e - p) // s + 1 for e, p, s in zip(extent, self.pool, self.strides)) + (c,)
 
 
 def _fold(ufunc, views):
@@ -64,13 +67,15 @@ def _fold(ufunc, views):
 
 
 class MaxPool(_Pool):
+    """The maximum of each window; its gradient goes to one maximum per window."""
+
     def forward(self, xp, x):
         self.x = self.windows(xp, x, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
         shape = self.out_shape(x.shape[0], x.shape[3])
         if self.blocks:
             self.y = self.block_reduce(xp.maximum, self.x).reshape(shape)
         else:
-            self.y = _fold(xp.maximum, self.taps(self.x, shape))
+            self.y = _fold(xp.maximum, self.tap_views(self.x, shape))
         return self.y
 
     def backward(self, xp, gy):
@@ -83,7 +88,7 @@ class MaxPool(_Pool):
             return self.unpad(xp, first * self.spread(xp, gy))
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
         taken = xp.zeros(self.y.shape, dtype=bool)
-        for tap, gtap in zip(self.taps(self.x, self.y.shape), self.taps(gx, self.y.shape)):
+        for tap, gtap in zip(self.tap_views(self.x, self.y.shape), self.tap_views(gx, self.y.shape)):
             hit = (tap == self.y) & ~taken
             taken |= hit
             gtap += hit * gy
@@ -100,10 +105,12 @@ class MaxPool(_Pool):
 
 
 class AveragePool(_Pool):
+    """The mean of each window's input pixels (padding not counted)."""
+
     def forward(self, xp, x):
         x = self.windows(xp, x, 0)
         self.y_shape = shape = self.out_shape(self.x_shape[0], self.x_shape[3])
-        total = self.block_reduce(xp.add, x).reshape(shape) if self.blocks else _fold(xp.add, self.taps(x, shape))
+        total = self.block_reduce(xp.add, x).reshape(shape) if self.blocks else _fold(xp.add, self.tap_views(x, shape))
         self.count = self.window_counts(xp, x.dtype)
         return total / self.count
 
@@ -112,7 +119,8 @@ class AveragePool(_Pool):
         if not any(lo > 0 or hi > 0 for lo, hi in self.pads):
             return self.pool[0] * self.pool[1]
         per_axis = []
-        for size, out, (lo, _), p, s in zip(self.x_shape[1:3], self.y_shape[1:3], self.pads, self.pool, self.strides):
+        for size, out, (lo, _), p, s in zip(self.x_shape[1:3], self.y_shape[1:3], self.pads, self.pool,
+                                            self.strides):
             start = xp.arange(out) * s - lo
             per_axis.append(xp.minimum(start + p, size) - xp.maximum(start, 0))
         return (per_axis[0][:, None] * per_axis[1][None, :])[:, :, None].astype(dtype)
@@ -120,10 +128,10 @@ class AveragePool(_Pool):
     def backward(self, xp, gy):
         g = gy / self.count
         if self.blocks:
-            g = xp.broadcast_to(self.spread(xp, g), (g.shape[0] * g.shape[1], self.pool[0], self.padded_shape[2] * g.shape[3]))
-            return self.unpad(xp, g)
+            g = self.spread(xp, g)
+            return self.unpad(xp, xp.broadcast_to(g, (len(g), self.pool[0], g.shape[2])))
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
-        for gtap in self.taps(gx, g.shape):
+        for gtap in self.tap_views(gx, g.shape):
             gtap += g
         return self.unpad(xp, gx)
 
@@ -134,7 +142,7 @@ def _pool(cls, op, inputs, pool_size, strides, padding, data_format):
     strides = pool if strides is None else spatial_tuple(op, "strides", strides, nd)
     padding = check_padding(op, padding)
     pads = tuple(window_pads(op, x.shape[1 + i], pool[i], strides[i], padding,
-                             lambda: f"input shape {shape_of(inputs)}, pool_size {pool_size}")[1] for i in range(2))
+                             lambda: f"input shape {shape_of(inputs)}, pool_size {pool_size}") for i in range(2))
     return restore(cls(pool, strides, pads)(x))
 
 
