@@ -21,6 +21,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
 MODELS = ("dff", "cnn", "lenet5", "convnet")
+# NOTE: BLAS and OpenMP worker threads spin for a while after their last task; without a pause the
+# framework that ran just before steals CPU from the one being timed (seen here as 2x swings).
+SETTLE = 0.3
 
 
 def build_striate(lib, name):
@@ -113,6 +116,7 @@ def throughput(repeats, samples, batches, models, with_keras=True):
             times = {k: [] for k in runners}
             for _ in range(repeats):  # interleaved, so drifts in machine load hit all alike
                 for k, run in runners.items():
+                    time.sleep(SETTLE)
                     t = time.perf_counter()
                     run()
                     times[k].append(time.perf_counter() - t)

@@ -396,3 +396,28 @@ def test_normalization_errors_name_the_argument():
         ops.batch_norm_train(x, np.ones(3, np.float32), None)
     with pytest.raises(ValueError, match=r"batch_normalization: variance has shape \(4,\), expected \(3,\)"):
         ops.batch_normalization(x, np.zeros(3), np.ones(4), axis=1)
+
+
+# -- the fused softmax + cross-entropy path (taken when the loss sees a softmax's output) --------
+@pytest.mark.parametrize("sparse", [True, False])
+@pytest.mark.parametrize("scale", [1.0, 30.0])
+def test_cross_entropy_of_a_softmax_is_fused_and_exact(sparse, scale):
+    """Same value and gradient as softmax followed by Keras's clipped cross-entropy (clip active at scale 30)."""
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 6, 5)
+    target = labels if sparse else np.eye(6)[labels]
+    loss = ops.sparse_categorical_crossentropy if sparse else ops.categorical_crossentropy
+
+    def fused(z):
+        return loss(target, ops.softmax(z))
+
+    def torch_ref(z):
+        p = torch.softmax(z, -1)
+        q = torch.clamp(p / p.sum(-1, keepdim=True), 1e-7, 1 - 1e-7)
+        t = torch.nn.functional.one_hot(torch.from_numpy(labels), 6).to(z.dtype)
+        return -(t * torch.log(q)).sum(-1)
+    z = rng.standard_normal((5, 6)) * scale
+    from striate.autodiff import Tensor
+    out = fused(Tensor(z.astype(np.float32), requires_grad=True))
+    assert type(out._ctx).__name__ == "SoftmaxCrossEntropy"
+    check_op(fused, torch_ref, [z], grad_tol=1e-4)

@@ -166,7 +166,7 @@ def test_get_by_name_config_and_instance():
     assert optimizers.get(None) is None
     sgd = optimizers.get({"class_name": "SGD", "config": {"learning_rate": 0.1, "momentum": 0.9}})
     assert isinstance(sgd, optimizers.SGD) and sgd.momentum == 0.9
-    with pytest.raises(ValueError, match=r"Unknown optimizer 'adm'\. Did you mean 'adam'\? Known: adagrad, adam"):
+    with pytest.raises(ValueError, match=r"Unknown optimizer 'adm'\. Did you mean 'adam'\?"):
         optimizers.get("adm")
     with pytest.raises(ValueError, match="Could not interpret"):
         optimizers.get(3)

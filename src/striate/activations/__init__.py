@@ -1,7 +1,6 @@
 """Activation functions by name (Keras 3 names), mapped onto striate.ops."""
-import difflib
-
 from striate import ops
+from striate.utils.naming import lookup
 
 
 def linear(x):
@@ -30,12 +29,7 @@ def get(identifier):
         return linear
     if callable(identifier):
         return identifier
-    fn = ALL.get(identifier) if isinstance(identifier, str) else None
-    if fn is None:
-        close = difflib.get_close_matches(str(identifier), sorted(ALL), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"Unknown activation {identifier!r}.{hint} Known: {', '.join(sorted(ALL))}")
-    return fn
+    return lookup("activation", identifier, ALL)
 
 
 def serialize(fn):

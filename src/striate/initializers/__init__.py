@@ -1,8 +1,8 @@
 """Weight initializers (Keras 3 names and defaults). Each is a callable ``(shape, dtype) -> array``."""
-import difflib
 import math
 
 from striate import backend
+from striate.utils.naming import lookup
 
 
 def compute_fans(shape):
@@ -156,13 +156,7 @@ def get(identifier):
         return identifier
     if isinstance(identifier, dict):
         return ALL[identifier["class_name"]].from_config(identifier.get("config", {}))
-    cls = _ALIASES.get(identifier) or ALL.get(identifier)
-    if cls is None:
-        known = sorted(_ALIASES)
-        close = difflib.get_close_matches(str(identifier), known + sorted(ALL), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"Unknown initializer {identifier!r}.{hint} Known: {', '.join(known)}")
-    return cls()
+    return lookup("initializer", identifier, {**_ALIASES, **ALL})()
 
 
 def serialize(initializer):

@@ -1,10 +1,10 @@
 """Layer: the building block. Keras 3's contract: __init__ stores settings, build() makes weights,
 call() computes, compute_output_shape() tells shapes without computing, get_config() describes."""
 import inspect
-import re
 
 from striate import backend, constraints, initializers, regularizers
 from striate.autodiff import Tensor, Variable
+from striate.utils.naming import snake_case
 
 _uids = {}
 
@@ -19,12 +19,6 @@ def unique_name(prefix):
 def reset_names():
     """Forget the automatic names handed out so far (``keras.backend.clear_session``)."""
     _uids.clear()
-
-
-def snake_case(name):
-    """Keras's rule: 'MaxPooling2D' -> 'max_pooling2d', 'Conv2D' -> 'conv2d'."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", name))
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class KerasTensor:

@@ -8,7 +8,8 @@ Example:
 """
 import inspect
 
-from striate.losses.loss import Loss, is_binary_or_sparse_categorical, lookup, reduce_weighted_values
+from striate.losses.loss import Loss, is_binary_or_sparse_categorical, reduce_weighted_values
+from striate.utils.naming import lookup
 from striate.losses.losses import (
     CLASSES,
     FUNCTIONS,

@@ -1,10 +1,8 @@
 """Loss: the base class (reductions, sample weights, masks) and helpers shared with metrics."""
-import difflib
-import re
-
 from striate import backend, ops
 from striate.autodiff import Tensor
 from striate.ops._base import data
+from striate.utils.naming import snake_case
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -144,17 +142,4 @@ def as_tensor(x):
     return x if x.dtype.kind == "f" else ops.cast(x, backend.floatx())
 
 
-def snake_case(name):
-    """``'CategoricalCrossentropy'`` -> ``'categorical_crossentropy'`` (Keras's rule: ``'AUC'`` -> ``'auc'``)."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def lookup(kind, name, table):
-    """``table[name]``, or a ValueError naming the closest known name."""
-    if name in table:
-        return table[name]
-    close = difflib.get_close_matches(name, list(table), n=1)
-    hint = f"Did you mean '{close[0]}'?" if close else f"Known names: {', '.join(sorted(table))}."
-    raise ValueError(f"Unknown {kind} '{name}'. {hint}")
 

@@ -5,7 +5,8 @@ Tensors differentiable with respect to ``y_pred``; ``y_true`` is read as data. T
 go straight to the fused ops of ``striate.ops``.
 """
 from striate import backend, ops
-from striate.losses.loss import Loss, as_tensor, lookup, squeeze_or_expand_to_same_rank
+from striate.losses.loss import Loss, as_tensor, squeeze_or_expand_to_same_rank
+from striate.utils.naming import lookup
 from striate.ops._base import data
 
 

@@ -10,7 +10,8 @@ Example:
 """
 import inspect
 
-from striate.losses.loss import is_binary_or_sparse_categorical, lookup, snake_case
+from striate.losses.loss import is_binary_or_sparse_categorical
+from striate.utils.naming import lookup, snake_case
 from striate.metrics.functions import (
     FUNCTIONS,
     accuracy,

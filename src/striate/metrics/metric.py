@@ -1,6 +1,7 @@
 """Metric (stateful, on raw arrays), Mean (weighted running mean) and MeanMetricWrapper."""
 from striate import backend
-from striate.losses.loss import lookup, snake_case, squeeze_or_expand_to_same_rank
+from striate.losses.loss import squeeze_or_expand_to_same_rank
+from striate.utils.naming import lookup, snake_case
 from striate.metrics.functions import FUNCTIONS
 from striate.ops._base import data
 

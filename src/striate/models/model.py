@@ -2,6 +2,7 @@
 from striate.layers.core import InputLayer
 from striate.layers.layer import KerasTensor, Layer, unique_name
 from striate.trainers.trainer import Trainer
+from striate.utils.naming import snake_case
 
 
 def _flatten(x):
@@ -140,5 +141,4 @@ class Model(Trainer, Layer):
 
 
 def unique_name_base(cls):
-    from striate.layers.layer import snake_case
     return "model" if cls is Model else snake_case(cls.__name__)

@@ -378,6 +378,47 @@ class SparseCrossEntropy(Function):
         return None, xp.moveaxis(go, -1, self.axis)
 
 
+class SoftmaxCrossEntropy(Function):
+    """Cross-entropy of a softmax's probabilities, differentiated straight to the softmax's logits.
+
+    The value is Keras's: ``-sum(t * log(clip(p / sum p)))`` on the probabilities ``p`` the softmax
+    already computed. NOTE: through the softmax, the gradient with respect to the logits collapses to
+    ``p * sum(t * m) - t * m`` (``m``: where the clip is inactive); for one label ``y`` that is
+    ``m_y * (p - one_hot)``. One fused op replaces a softmax backward and a cross-entropy backward.
+    """
+
+    def __init__(self, probs, sparse):
+        self.p, self.sparse = probs, sparse
+
+    def forward(self, xp, target, logits):
+        p = self.p
+        q = p / p.sum(axis=-1, keepdims=True)
+        if self.sparse:
+            self.rows = xp.arange(len(target))
+            qy = q[self.rows, target]
+            self.target, self.m = target, ((qy >= EPSILON) & (qy <= 1.0 - EPSILON)).astype(p.dtype)
+            return -xp.log(xp.clip(qy, EPSILON, 1.0 - EPSILON))
+        self.tm = target * ((q >= EPSILON) & (q <= 1.0 - EPSILON))
+        return -(target * xp.log(xp.clip(q, EPSILON, 1.0 - EPSILON))).sum(axis=-1)
+
+    def backward(self, xp, gy):
+        if self.sparse:
+            w = gy * self.m
+            go = self.p * w[:, None]
+            go[self.rows, self.target] -= w
+            return None, go
+        return None, (self.p * self.tm.sum(axis=-1, keepdims=True) - self.tm) * gy[..., None]
+
+
+def _softmax_logits(output, axis):
+    """The logits a softmax over the last axis made ``output`` from, when it is such a softmax's result."""
+    fn = output._ctx
+    if isinstance(fn, Softmax) and fn.axis in (-1, output.ndim - 1) and axis == output.ndim - 1 \
+            and output.ndim == 2 and fn.parents[0] is not None:
+        return fn.parents[0]
+    return None
+
+
 class BinaryCrossEntropy(Function):
     def __init__(self, from_logits):
         self.from_logits = from_logits
@@ -456,6 +497,10 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
             hint = "; for integer class labels use sparse_categorical_crossentropy"
         raise ValueError(f"{op}: target shape {tuple(target.shape)} does not fit output shape {output.shape}: "
                          f"targets hold one probability per class, in the output's shape{hint}")
+    logits = None if from_logits or (isinstance(target, Tensor) and target.requires_grad) \
+        else _softmax_logits(output, ax)
+    if logits is not None:
+        return SoftmaxCrossEntropy(output.data, sparse=False)(target, logits)
     return CategoricalCrossEntropy(from_logits, ax)(target, output)
 
 
@@ -490,6 +535,9 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         raise ValueError(f"{op}: target shape {given} does not fit output shape {output.shape}: sparse "
                          f"targets hold one integer class per sample (shape {expected}){hint}")
     labels = _class_labels(op, labels, output.shape[ax])
+    logits = None if from_logits else _softmax_logits(output, ax)
+    if logits is not None:
+        return SoftmaxCrossEntropy(output.data, sparse=True)(labels, logits)
     return SparseCrossEntropy(from_logits, ax)(labels, output)
 
 

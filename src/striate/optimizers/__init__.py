@@ -3,7 +3,6 @@
     optimizer = striate.optimizers.get("adam")          # or Adam(learning_rate=1e-3)
     optimizer.apply(grads, trainable_variables)          # one step; grads are backend arrays
 """
-import difflib
 
 from striate.optimizers import schedules
 from striate.optimizers.adagrad import Adagrad
@@ -12,6 +11,7 @@ from striate.optimizers.nadam import Nadam
 from striate.optimizers.optimizer import Optimizer
 from striate.optimizers.rmsprop import RMSprop
 from striate.optimizers.sgd import SGD
+from striate.utils.naming import lookup
 
 _OPTIMIZERS = {cls.__name__.lower(): cls for cls in (Adagrad, Adam, AdamW, Nadam, RMSprop, SGD)}
 
@@ -20,12 +20,7 @@ __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Nadam", "
 
 
 def _lookup(name):
-    cls = _OPTIMIZERS.get(str(name).lower())
-    if cls is None:
-        close = difflib.get_close_matches(str(name).lower(), _OPTIMIZERS, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise ValueError(f"Unknown optimizer '{name}'.{hint} Known: {', '.join(sorted(_OPTIMIZERS))}")
-    return cls
+    return lookup("optimizer", str(name).lower(), _OPTIMIZERS)
 
 
 def serialize(optimizer):
