@@ -80,7 +80,8 @@ def test_max_pool_sends_a_tied_window_gradient_once_to_the_first_maximum(pool, s
     y.backward(g)
     xt = torch.tensor(x, requires_grad=True)
     torch_max_pool(xt, pool, strides, "valid").backward(torch.from_numpy(g))
-    np.testing.assert_array_equal(t.grad, xt.grad.numpy())
+    # overlapping windows may add two gradients at one position in another order than torch
+    np.testing.assert_allclose(t.grad, xt.grad.numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_pool_1d_and_channels_first():

@@ -76,6 +76,46 @@ def set_rng_state(state):
     _state["rng"].bit_generator.state = state
 
 
+def _blas():
+    """NumPy's bundled OpenBLAS as a ctypes library, with its set/get thread-count functions; or None."""
+    if "blas" not in _state:
+        import ctypes
+        import glob
+        import os
+        _state["blas"] = None
+        libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+        for path in glob.glob(os.path.join(libs, "*openblas*")):
+            lib = ctypes.CDLL(path)
+            for suffix in ("64_", "", "_64"):
+                setter = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None) or \
+                    getattr(lib, f"openblas_set_num_threads{suffix}", None)
+                getter = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None) or \
+                    getattr(lib, f"openblas_get_num_threads{suffix}", None)
+                if setter and getter:
+                    _state["blas"] = (setter, getter)
+                    break
+    return _state["blas"]
+
+
+def set_num_threads(n):
+    """Set how many threads NumPy's BLAS (OpenBLAS) uses for matrix products.
+
+    Returns False when the BLAS library cannot be reached (another BLAS build): then use the
+    ``OPENBLAS_NUM_THREADS`` environment variable before starting Python.
+    """
+    blas = _blas()
+    if blas is None:
+        return False
+    blas[0](int(n))
+    return True
+
+
+def get_num_threads():
+    """The BLAS thread count, or None when unknown."""
+    blas = _blas()
+    return None if blas is None else int(blas[1]())
+
+
 def is_float(dtype):
     """True when ``dtype`` is a floating-point dtype."""
     return np.dtype(dtype).kind == "f"

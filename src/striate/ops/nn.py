@@ -352,30 +352,34 @@ class SparseCrossEntropy(Function):
         self.from_logits, self.axis = from_logits, axis
 
     def forward(self, xp, labels, output):
-        o = xp.moveaxis(output, self.axis, -1)
-        self.labels, self.classes = labels, o.shape[-1]
-        at_label = labels[..., None]
+        last = self.axis == output.ndim - 1
+        o = output if last else xp.ascontiguousarray(xp.moveaxis(output, self.axis, -1))
+        self.last, self.labels = last, labels
+        # NOTE: o[..., label] through flat indices: one gather, no one-hot matrix.
+        self.flat = xp.arange(labels.size) * o.shape[-1] + labels.reshape(-1)
         if self.from_logits:
             z = o - o.max(axis=-1, keepdims=True)
             self.e = xp.exp(z)
             self.s = self.e.sum(axis=-1, keepdims=True)
-            return (xp.log(self.s) - xp.take_along_axis(z, at_label, axis=-1))[..., 0]
-        self.s = o.sum(axis=-1, keepdims=True)
-        self.p = xp.take_along_axis(o, at_label, axis=-1) / self.s
-        return -xp.log(xp.clip(self.p, EPSILON, 1.0 - EPSILON))[..., 0]
+            return xp.log(self.s[..., 0]) - z.reshape(-1)[self.flat].reshape(labels.shape)
+        self.o = o
+        self.s = o.sum(axis=-1)
+        self.p = o.reshape(-1)[self.flat].reshape(labels.shape) / self.s
+        return -xp.log(xp.clip(self.p, EPSILON, 1.0 - EPSILON))
 
     def backward(self, xp, gy):
-        g = gy[..., None]
-        one_hot = self.labels[..., None] == xp.arange(self.classes)
         if self.from_logits:  # softmax - one_hot
-            go = (self.e / self.s - one_hot) * g
+            go = self.e / self.s
+            go.reshape(-1)[self.flat] -= 1.0
+            go *= gy[..., None]
         else:
             # NOTE: only the label's probability p = o_y / sum(o) enters the loss -log(clip(p)), so
             # with u = dL/dp (zero where the clip is active), do = u (one_hot - p) / sum(o).
             p = self.p
-            u = -g / xp.clip(p, EPSILON, 1.0 - EPSILON) * ((p >= EPSILON) & (p <= 1.0 - EPSILON))
-            go = (u / self.s) * (one_hot - p)
-        return None, xp.moveaxis(go, -1, self.axis)
+            u = -gy / xp.clip(p, EPSILON, 1.0 - EPSILON) * ((p >= EPSILON) & (p <= 1.0 - EPSILON)) / self.s
+            go = xp.multiply(-(u * p)[..., None], xp.ones_like(self.o))
+            go.reshape(-1)[self.flat] += u.reshape(-1)
+        return None, (go if self.last else xp.moveaxis(go, -1, self.axis))
 
 
 class SoftmaxCrossEntropy(Function):
