@@ -28,21 +28,15 @@ class Function:
     parents = ()
 
     def __call__(self, *inputs):
-        arrays = []
-        record = False
-        for x in inputs:
-            if isinstance(x, Tensor):
-                arrays.append(x.data)
-                record = record or x.requires_grad
-            elif x is None or isinstance(x, (int, float, bool)) or hasattr(x, "dtype"):
-                arrays.append(x)  # Python scalars stay weak: float32 * 2.0 stays float32
-            else:
-                arrays.append(backend.asarray(x))
+        # NOTE: this runs for every op of every step: kept to a few C-level calls per input.
+        arrays = [x.data if isinstance(x, Tensor) else _raw(x) for x in inputs]
         out = self.forward(backend.xp(), *arrays)
-        if record and _grad_enabled[0]:
-            self.needs_grad = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-            self.parents = tuple(x if n else None for x, n in zip(inputs, self.needs_grad))
-            return Tensor._make(out, self)
+        if _grad_enabled[0]:
+            needs = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
+            if True in needs:
+                self.needs_grad = needs
+                self.parents = [x if n else None for x, n in zip(inputs, needs)]
+                return Tensor._make(out, self)
         return Tensor._make(out, None)
 
     def forward(self, xp, *arrays):
@@ -50,3 +44,10 @@ class Function:
 
     def backward(self, xp, grad_output):
         raise NotImplementedError
+
+
+def _raw(x):
+    """A non-Tensor input as forward sees it: Python scalars stay weak (float32 * 2.0 stays float32)."""
+    if x is None or isinstance(x, (int, float, bool)) or hasattr(x, "dtype"):
+        return x
+    return backend.asarray(x)

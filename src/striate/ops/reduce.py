@@ -19,7 +19,8 @@ class _Reduce(Function):
 class Sum(_Reduce):
     def forward(self, xp, x):
         self.in_shape = x.shape
-        return xp.sum(x, axis=self.axis, keepdims=self.keepdims)
+        y = x.sum(axis=self.axis, keepdims=self.keepdims)
+        return y if isinstance(y, xp.ndarray) else xp.asarray(y)  # a full sum gives a NumPy scalar
 
     def backward(self, xp, gy):
         return xp.broadcast_to(self._expand(xp, gy), self.in_shape)
@@ -45,7 +46,7 @@ class Max(_Reduce):
 
     def forward(self, xp, x):
         self.x = x
-        self.y = getattr(xp, self.fn)(x, axis=self.axis, keepdims=True)
+        self.y = getattr(x, self.fn)(axis=self.axis, keepdims=True)
         return self.y if self.keepdims else self.y.reshape(self._out_shape(x))
 
     def _out_shape(self, x):
