@@ -111,3 +111,13 @@ def test_getitem(index):
 def test_shape_errors_name_op_and_shapes(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("shape", [(5, 4), (2, 3, 4)])
+def test_fused_dense(relu, shape):
+    def ref(x, w, b):
+        y = torch.matmul(x, w) + b
+        return torch.relu(y) if relu else y
+    check_op(lambda x, w, b: ops.dense(x, w, b, relu=relu), ref, [r(*shape), r(4, 3), r(3)])
+    check_op(lambda x, w: ops.dense(x, w), torch.matmul, [r(*shape), r(4, 3)])

@@ -102,10 +102,17 @@ class _Conv(Layer):
         self._bias_shape = (out_channels,) + (1,) * self.rank if self.data_format == "channels_first" else None
 
     def call(self, inputs):
+        y = self.fused_call(inputs)
+        if y is not None:
+            return y
         y = self.convolve(inputs)
         if self.bias is not None:
             y = y + (self.bias if self._bias_shape is None else ops.reshape(self.bias, self._bias_shape))
         return self.activation(y)
+
+    def fused_call(self, inputs):
+        """The output through one fused op where one exists for this layer (else None)."""
+        return None
 
     def _with_channels(self, input_shape, spatial, channels):
         if self.data_format == "channels_last":
@@ -183,6 +190,12 @@ class Conv2D(_Conv):
 
     def convolve(self, x):
         return ops.conv(x, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate)
+
+    def fused_call(self, inputs):
+        relu = self.activation is activations.ALL["relu"]
+        if self.data_format != "channels_last" or not (relu or self.activation is activations.linear):
+            return None
+        return ops.conv_bias_relu(inputs, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate, relu)
 
     def _out_channels(self, input_shape):
         return self.filters
@@ -277,6 +290,8 @@ class Conv2DTranspose(Conv2D):
     def build(self, input_shape):
         channels = input_shape[self._channel_axis()]
         self._make_weights(self.kernel_size + (self.filters, channels), self.filters, channels)
+
+    fused_call = _Conv.fused_call  # its convolution is the transpose: no fused path
 
     def convolve(self, x):
         return ops.conv_transpose(x, self.kernel, self.strides, self.padding, self.output_padding, self.data_format,

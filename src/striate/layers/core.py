@@ -92,10 +92,9 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: n_in})
 
     def call(self, inputs):
-        y = ops.matmul(inputs, self.kernel)
-        if self.bias is not None:
-            y = y + self.bias
-        return self.activation(y)
+        if self.activation is activations.ALL["relu"]:
+            return ops.dense(inputs, self.kernel, self.bias, relu=True)
+        return self.activation(ops.dense(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

@@ -134,6 +134,11 @@ def matmul(x1, x2):
     return _linalg.MatMul()(x1, x2)
 
 
+def dense(x, kernel, bias=None, relu=False):
+    """``x @ kernel + bias`` (then ReLU when ``relu``) as one fused op; ``x`` of any rank >= 2."""
+    return _linalg.Linear(relu)(x, kernel, bias) if bias is not None else _linalg.Linear(relu)(x, kernel)
+
+
 # -- shapes ----------------------------------------------------------------------------------
 def reshape(x, newshape):
     return _shape.Reshape(newshape)(x)
