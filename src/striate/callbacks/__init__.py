@@ -9,10 +9,11 @@ Example:
 """
 from striate.callbacks.callback import Callback, LambdaCallback
 from striate.callbacks.callback_list import CallbackList
+from striate.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
 from striate.callbacks.control import (EarlyStopping, LearningRateScheduler, MonitorCallback,
                                        ReduceLROnPlateau, TerminateOnNaN)
 from striate.callbacks.loggers import CSVLogger, History, ProgbarLogger
 
-__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
-           "LearningRateScheduler", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
-           "TerminateOnNaN"]
+__all__ = ["BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History",
+           "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger",
+           "ReduceLROnPlateau", "TerminateOnNaN"]

@@ -30,6 +30,51 @@ def _graph_nodes(inputs, outputs):
     return [n for n in order if not isinstance(n.layer, InputLayer)]
 
 
+def graph_order(inputs, outputs):
+    """``(layers, node ids)`` between ``inputs`` and ``outputs``: the layers in Keras's order (by depth
+    from the inputs, then by first visit from the outputs, as keras.src.ops.function.map_graph
+    orders them, so ``get_weights()`` lists weights as Keras does) and the ids of the graph's nodes."""
+    input_ids = {id(t) for t in inputs}
+    finished, order, first_seen = set(), [], {}
+    for output in outputs:
+        stack = [(output, False)]
+        while stack:
+            tensor, expanded = stack.pop()
+            node = tensor.node
+            if node is None:
+                continue
+            if expanded:
+                if id(node) not in finished:
+                    finished.add(id(node))
+                    order.append(node)
+                continue
+            if id(node) in finished:
+                continue
+            if node.inputs and id(tensor) in input_ids:
+                finished.add(id(node))
+                continue
+            first_seen.setdefault(id(node.layer), len(first_seen))
+            stack.append((tensor, True))
+            stack.extend((t, False) for t in reversed(node.inputs))
+    in_graph = {id(n) for n in order}
+    node_depth, layer_depth, layers = {}, {}, {}
+    for node in reversed(order):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        layers[id(node.layer)] = node.layer
+        for t in node.inputs:
+            if t.node is not None and id(t.node) in in_graph:
+                node_depth[id(t.node)] = max(depth + 1, node_depth.get(id(t.node), 0))
+    for t in inputs:  # inputs that no output depends on
+        if id(t.node.layer) not in layer_depth:
+            layer_depth[id(t.node.layer)], first_seen[id(t.node.layer)] = 0, -1
+            layers[id(t.node.layer)] = t.node.layer
+            in_graph.add(id(t.node))
+    ordered = sorted(layers.values(), key=lambda l: (-layer_depth[id(l)], first_seen[id(l)]))
+    return ordered, in_graph
+
+
+
 class Model(Trainer, Layer):
     """A model: layers connected from inputs to outputs, with training (``compile``/``fit``).
 
@@ -61,12 +106,7 @@ class Model(Trainer, Layer):
                 raise TypeError(f"Model: inputs and outputs must be symbolic tensors from Input() and layer "
                                 f"calls, received {type(t).__name__}")
         self._nodes = _graph_nodes(self.inputs, self.outputs)
-        input_layers = [t.node.layer for t in self.inputs]
-        layers = input_layers + [n.layer for n in self._nodes]
-        self._layers = []
-        for layer in layers:
-            if all(layer is not l for l in self._layers):
-                self._layers.append(layer)
+        self._layers = graph_order(self.inputs, self.outputs)[0]
         self.built = True
 
     @property
@@ -136,8 +176,76 @@ class Model(Trainer, Layer):
         from striate.models.summary import summary
         summary(self, print_fn=print_fn, line_length=line_length)
 
+    # -- saving (the work is in striate.saving) ---------------------------------------------------
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        """Keras 3's config: for a functional model its layers and the calls connecting them."""
+        if not self._functional:
+            return {"name": self.name, "trainable": self.trainable}
+        from striate.saving.model_config import functional_config
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild a model from :meth:`get_config`'s output (Keras 3's functional configs too)."""
+        if "layers" in config:
+            from striate.saving.model_config import functional_from_config
+            return functional_from_config(cls, config, custom_objects)
+        return cls(**config)
+
+    def get_compile_config(self):
+        """The arguments ``compile()`` was given, serialized (``None`` if not compiled)."""
+        from striate.saving.model_config import compile_config
+        return compile_config(self)
+
+    def compile_from_config(self, config):
+        """``compile()`` with the arguments of a :meth:`get_compile_config` dict."""
+        from striate.saving.model_config import compile_from_config
+        compile_from_config(self, config)
+
+    def to_json(self, **kwargs):
+        """The model's architecture (Keras 3's format) as a JSON string; ``kwargs`` go to ``json.dumps``.
+
+        Example:
+            >>> model = striate.models.model_from_json(model.to_json())
+        """
+        import json
+        from striate.saving import serialize_keras_object
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+    def to_yaml(self, **kwargs):
+        """The model's architecture as a YAML string (needs PyYAML); ``kwargs`` go to ``yaml.safe_dump``."""
+        from striate.saving import serialize_keras_object
+        from striate.models import _yaml
+        return _yaml().safe_dump(serialize_keras_object(self), **kwargs)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Save architecture, weights, compile settings and optimizer state as a ``.keras`` archive.
+
+        Example:
+            >>> model.save("model.keras")
+        """
+        if kwargs:
+            raise TypeError(f"save() got unexpected keyword arguments {sorted(kwargs)}")
+        from striate.saving import save_model
+        save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights: ``.weights.h5`` (Keras 3), ``.h5`` (Keras 2 layout) or ``.npz``.
+
+        Example:
+            >>> model.save_weights("model_weights.h5")
+        """
+        from striate.saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False):
+        """Load weights from a ``.weights.h5``, ``.h5``, ``.npz`` or ``.keras`` file (all or nothing).
+
+        Example:
+            >>> model.load_weights("model_weights.h5")
+        """
+        from striate.saving import load_weights
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
 
 def unique_name_base(cls):

@@ -92,4 +92,12 @@ class Sequential(Model):
         return x
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        """Keras 3's config: the name and the list of layers (an ``InputLayer`` first if set)."""
+        from striate.saving.model_config import sequential_config
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild a Sequential model from :meth:`get_config`'s output (Keras 3's and Keras 2's too)."""
+        from striate.saving.model_config import sequential_from_config
+        return sequential_from_config(cls, config, custom_objects)

@@ -86,6 +86,14 @@ class ArrayBatches:
         return max(1, math.ceil(self.n / self.batch_size))
 
     def __iter__(self):
+        return self.epoch()
+
+    def epoch(self, start_step=0):
+        """The batches of one epoch, from batch ``start_step`` on.
+
+        The shuffle is drawn when this is called, not at the first batch, so a resumed ``fit`` can
+        reset the generator right after it (see ``Trainer.resume_training``).
+        """
         order = None
         if self.shuffle == "batch":
             starts = backend.to_numpy(backend.rng().permutation(self.num_batches))
@@ -94,9 +102,10 @@ class ArrayBatches:
             starts = range(self.num_batches)
         else:
             starts = range(self.num_batches)
-        for step, b in enumerate(starts):
-            if step >= self.steps:
-                return
+        return self._slices(order, starts[start_step:self.steps])
+
+    def _slices(self, order, starts):
+        for b in starts:
             s = slice(b * self.batch_size, min(self.n, (b + 1) * self.batch_size))
             idx = s if order is None else order[s]
             yield tuple(None if a is None else _like(a, [v[idx] for v in _flat(a)]) for a in (self.x, self.y, self.sw))
@@ -110,8 +119,16 @@ class GeneratorBatches:
         self._it = iter(source)
 
     def __iter__(self):
+        return self.epoch()
+
+    def epoch(self, start_step=0):
+        """The rest of one epoch after ``start_step`` batches: ``steps - start_step`` more batches
+        from the source (which cannot rewind: a resumed ``fit`` continues with the source it is given)."""
+        return self._take(None if self.steps is None else self.steps - start_step)
+
+    def _take(self, count):
         step = 0
-        while self.steps is None or step < self.steps:
+        while count is None or step < count:
             try:
                 batch = next(self._it)
             except StopIteration:

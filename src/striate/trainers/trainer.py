@@ -1,4 +1,6 @@
 """compile / fit / evaluate / predict: the training loop behind every Model."""
+import copy
+
 import numpy as np
 
 from striate import backend
@@ -27,6 +29,9 @@ class Trainer:
         self.compiled = False
         self.stop_training = False
         self.history = None
+        self._fit_position = None     # [epoch, next step, generator state before the epoch's shuffle] in fit
+        self._epoch_end_state = None  # _progress() when the epoch's batches are done
+        self._resume_from = None      # the state given to resume_training, restored once fit's loop starts
 
     # -- compile --------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
@@ -78,14 +83,15 @@ class Trainer:
             return list(spec)
         return [spec] * len(names)
 
-    def _resolve(self, y_true, y_pred):
-        """Turn the compile() specs into loss and metric objects once shapes are known."""
+    def _resolve(self, y_true_shapes, y_pred_shapes):
+        """Turn the compile() specs into loss and metric objects once the shapes of a batch are known."""
         from striate import metrics as metrics_mod
         losses_mod = self._losses_mod
         names = self._output_names() or [None]
-        y_true, y_pred = _as_list(y_true), _as_list(y_pred)
+        y_true, y_pred = [tuple(s) for s in y_true_shapes], [tuple(s) for s in y_pred_shapes]
         if len(y_true) != len(names):
             raise ValueError(f"fit: the model has {len(names)} output(s) but y holds {len(y_true)} array(s)")
+        self._resolved_shapes = [y_true, y_pred]
         loss_specs = self._per_output(self._loss_spec, names, "loss")
         weights = self._per_output(self._loss_weights_spec, names, "loss_weights") \
             if self._loss_weights_spec is not None else [1.0] * len(names)
@@ -94,7 +100,7 @@ class Trainer:
             if spec is None:
                 continue
             i = names.index(name)
-            fn = losses_mod.resolve_loss(spec, y_true[i].shape, y_pred[i].shape)
+            fn = losses_mod.resolve_loss(spec, y_true[i], y_pred[i])
             self._compiled_losses.append((i, fn, 1.0 if w is None else float(w), name))
         if not self._compiled_losses:
             raise ValueError("compile: no loss was given; pass loss=... (e.g. 'sparse_categorical_crossentropy')")
@@ -105,7 +111,7 @@ class Trainer:
             for i, (specs, name) in enumerate(zip(metric_specs, names)):
                 specs = specs if isinstance(specs, (list, tuple)) else [specs] if specs else []
                 for spec in specs:
-                    m = metrics_mod.resolve_metric(spec, y_true[i].shape, y_pred[i].shape)
+                    m = metrics_mod.resolve_metric(spec, y_true[i], y_pred[i])
                     prefix = f"{name}_" if name and len(names) > 1 else ""
                     self._compiled_metrics.append((i, m, prefix + m.name, weighted))
         self._loss_tracker = metrics_mod.Mean(name="loss")
@@ -168,7 +174,7 @@ class Trainer:
         variables = self.trainable_weights
         y_pred = self(x, training=True)
         if self._compiled_losses is None:
-            self._resolve(y, _as_list(y_pred))
+            self._resolve(_shapes(y), _shapes(y_pred))
         loss = self._compute_loss(y, y_pred, sw)
         loss.backward()
         self.optimizer.apply([v.grad for v in variables], variables)
@@ -181,7 +187,7 @@ class Trainer:
         with no_grad():
             y_pred = self(x, training=False)
             if self._compiled_losses is None:
-                self._resolve(y, _as_list(y_pred))
+                self._resolve(_shapes(y), _shapes(y_pred))
             loss = self._compute_loss(y, y_pred, sw)
         self._update_metrics(y, y_pred, sw, loss, len(data_utils._flat(x)[0]))
 
@@ -241,16 +247,26 @@ class Trainer:
         cbs = callbacks_mod.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                          verbose=verbose, epochs=epochs, steps=steps)
         self.stop_training = False
+        self._fit_position, self._epoch_end_state, self._resume_from = [initial_epoch, 0, None], None, None
         cbs.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
+        resume, self._resume_from = self._resume_from, None
+        start_epoch = initial_epoch if resume is None else resume["epoch"]
+        if resume is not None and start_epoch >= epochs:
+            self._restore(resume)  # nothing left to run: the model is left as saved
+        logs = {}
+        for epoch in range(start_epoch, epochs):
             self.reset_metrics()
+            self._epoch_end_state = None
             cbs.on_epoch_begin(epoch)
-            for step, (bx, by, bsw) in enumerate(train):
+            batches, start_step = self._epoch_batches(train, epoch, resume if epoch == start_epoch else None)
+            for step, (bx, by, bsw) in enumerate(batches, start_step):
                 cbs.on_train_batch_begin(step)
                 self._train_batch(bx, by, bsw)
+                self._fit_position[1] = step + 1
                 cbs.on_train_batch_end(step, self._logs())
                 if self.stop_training:
                     break
+            self._epoch_end_state = self._progress()
             logs = self._logs() if self._compiled_losses is not None else {}
             if val is not None and _due(validation_freq, epoch):
                 val_logs = self._evaluate_batches(val, cbs)
@@ -258,8 +274,112 @@ class Trainer:
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        cbs.on_train_end(logs if epochs > initial_epoch else {})
+        cbs.on_train_end(logs)
+        self._fit_position = self._epoch_end_state = None
         return self.history
+
+    # -- resuming -------------------------------------------------------------------------------
+    def get_training_state(self):
+        """Everything the running ``fit`` needs to continue bit for bit: see :meth:`resume_training`.
+
+        Call it from a callback during ``fit`` (``BackupAndRestore`` does, to write its backups). The
+        state is that after the last training batch run: called during validation or from
+        ``on_epoch_end``, it is the state before them, and resuming from it runs them again.
+
+        Returns:
+            A new dict of JSON-able values and NumPy arrays: ``epoch`` and ``step`` (the next batch),
+            ``weights``, ``optimizer`` (its variables: iterations, learning rate, slots),
+            ``rng_state`` (the backend generator) and ``epoch_rng_state`` (as it was before the
+            epoch's shuffle), the epoch's running metric states, and the History so far.
+
+        Example:
+            >>> class Snapshot(Callback):
+            ...     def on_train_batch_end(self, batch, logs=None):
+            ...         self.state = self.model.get_training_state()
+        """
+        if self._fit_position is None:
+            raise RuntimeError("get_training_state: no fit is running; call it from a callback during fit()")
+        state = dict(self._epoch_end_state or self._progress())
+        self.optimizer.build(self.trainable_weights)
+        state["weights"] = self.get_weights()
+        state["optimizer"] = [v.numpy().copy() for v in self.optimizer.variables]
+        return state
+
+    def resume_training(self, state):
+        """Make the running ``fit`` continue from ``state``, a dict from :meth:`get_training_state`.
+
+        Call it from a callback's ``on_train_begin``. ``fit`` then starts at the saved epoch
+        (which overrides ``initial_epoch``) and step: it calls ``on_epoch_begin`` for that epoch,
+        then restores the weights, the optimizer, the History and, for the batches left, the
+        same shuffle, random draws and running metrics as the run that saved the state; so it ends
+        as that run would have, bit for bit, given the same data and ``fit`` arguments. (The
+        callbacks' own state, such as EarlyStopping's patience count, is not part of it.)
+
+        Args:
+            state: the dict (its arrays may be NumPy's, its tuples lists).
+
+        Raises:
+            ValueError: the state's weights or optimizer variables do not fit this model.
+        """
+        if self._fit_position is None:
+            raise RuntimeError("resume_training: no fit is running; call it from a callback's on_train_begin")
+        if not self.built:
+            raise ValueError(f"resume_training: model '{self.name}' is not built; build it (give it an Input, "
+                             "or call it on a batch) before fit() so saved weights can be restored")
+        own, saved = [tuple(v.shape) for v in self.weights], [tuple(np.shape(w)) for w in state["weights"]]
+        if own != saved:
+            raise ValueError(f"resume_training: the saved weights do not fit model '{self.name}': they have shapes "
+                             f"{saved}, the model's are {own}")
+        self.optimizer.build(self.trainable_weights)
+        if len(state["optimizer"]) != len(self.optimizer.variables):
+            raise ValueError(f"resume_training: the state holds {len(state['optimizer'])} optimizer variables, "
+                             f"optimizer '{self.optimizer.name}' has {len(self.optimizer.variables)}; was it saved "
+                             "with another optimizer?")
+        self._resume_from = state
+
+    def _progress(self):
+        """The state that moves batch by batch: position, generator, running metrics, History."""
+        epoch, step, epoch_rng_state = self._fit_position
+        history = self.history
+        state = {"epoch": epoch, "step": step, "rng_state": backend.get_rng_state(),
+                 "epoch_rng_state": epoch_rng_state,
+                 "history": {"epoch": list(history.epoch), "history": {k: list(v) for k, v in history.history.items()}}}
+        if step:
+            state["resolved_shapes"] = self._resolved_shapes
+            state["metrics"] = [{k: copy.deepcopy(v) for k, v in vars(m).items() if _is_array_state(v)}
+                                for m in self._all_metrics()]
+        return state
+
+    def _epoch_batches(self, train, epoch, resume):
+        """The epoch's batches and its first step; a resumed epoch restores the saved state too.
+
+        NOTE: an epoch resumed at step s > 0 replays the draws of the interrupted one: the generator
+        goes back to its state at the epoch's start, draws the same shuffle, then jumps to its state
+        after step s - 1, so the dropout masks of step s on are those of the uninterrupted run.
+        """
+        start_step = 0 if resume is None else resume["step"]
+        if resume is not None:
+            backend.set_rng_state(resume["epoch_rng_state"] if start_step else resume["rng_state"])
+        self._fit_position = [epoch, start_step, backend.get_rng_state()]
+        batches = train.epoch(start_step)
+        if resume is not None:
+            self._restore(resume)
+        return batches, start_step
+
+    def _restore(self, state):
+        self.set_weights(state["weights"])
+        for variable, value in zip(self.optimizer.variables, state["optimizer"]):
+            variable.assign(value)
+        self.history.epoch = list(state["history"]["epoch"])
+        self.history.history = {k: list(v) for k, v in state["history"]["history"].items()}
+        if state["step"]:
+            backend.set_rng_state(state["rng_state"])
+            if self._compiled_losses is None:
+                self._resolve(*state["resolved_shapes"])
+            for metric, saved in zip(self._all_metrics(), state["metrics"]):
+                for name, value in saved.items():
+                    setattr(metric, name, [backend.asarray(a) for a in value] if isinstance(value, list)
+                            else backend.asarray(value))
 
     def _evaluate_batches(self, batches, cbs=None):
         self.reset_metrics()
@@ -352,6 +472,17 @@ def _leaves(spec):
 
 def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _shapes(x):
+    return [a.shape for a in _as_list(x)]
+
+
+def _is_array_state(value):
+    """Whether a metric attribute is running state (Metric has no state API: its arrays are its state)."""
+    if isinstance(value, list):
+        return bool(value) and all(_is_array_state(v) for v in value)
+    return hasattr(value, "shape") and hasattr(value, "dtype")
 
 
 def _as_inputs(x):

@@ -1,0 +1,103 @@
+"""GPU check (CuPy): the same ops and models on the GPU agree with the CPU, and how fast they train.
+
+1. forward and backward of conv, pooling, dense, batch norm and the fused cross-entropy on the GPU
+   equal the CPU's (float32, relative 1e-4);
+2. the lecture DFF and CNN train one epoch of MNIST (or random data) on the GPU: images/s, next to a
+   hand-written PyTorch CUDA loop when torch sees a GPU.
+
+    STRIATE_DATA=... python benchmarks/gpu_check.py
+"""
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "src"))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+
+import striate  # noqa: E402
+from striate import backend, ops  # noqa: E402
+from striate.autodiff import Tensor  # noqa: E402
+
+
+def run_ops(device):
+    backend.set_device(device)
+    rng = np.random.default_rng(0)
+    arrays = {"x": rng.standard_normal((4, 12, 12, 3)), "w": rng.standard_normal((3, 3, 3, 5)),
+              "b": rng.standard_normal(5), "d": rng.standard_normal((4, 20)), "k": rng.standard_normal((20, 7)),
+              "g": rng.standard_normal(3) + 2, "bt": rng.standard_normal(3)}
+    labels = backend.asarray(rng.integers(0, 7, 4))
+    t = {k: Tensor(backend.asarray(v.astype(np.float32)), requires_grad=True) for k, v in arrays.items()}
+    y = ops.conv_bias_relu(t["x"], t["w"], t["b"], padding="same", relu=True)
+    y = ops.max_pool(y, 2)
+    y2, _, _ = ops.batch_norm_train(t["x"], t["g"], t["bt"])
+    logits = ops.dense(t["d"], t["k"])
+    loss = ops.mean(y) + ops.mean(ops.average_pool(y2, 3, 2, "same")) + \
+        ops.mean(ops.sparse_categorical_crossentropy(labels, ops.softmax(logits)))
+    loss.backward()
+    return {k: backend.to_numpy(v.grad) for k, v in t.items()} | {"loss": backend.to_numpy(loss.data)}
+
+
+def train_speed(device, name, x, y, batch=128):
+    import train_vs_torch as b
+    backend.set_device(device)
+    model = b.build_striate(striate, name)
+    model.fit(x[:batch * 4], y[:batch * 4], batch_size=batch, epochs=1, verbose=0)
+    t = time.perf_counter()
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    return len(x) / (time.perf_counter() - t), model
+
+
+def torch_speed(name, x, y, batch=128):
+    import torch
+
+    import train_vs_torch as b
+    if not torch.cuda.is_available():
+        return None
+    net = b.build_torch(name).cuda()
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    xt = torch.from_numpy(x if name == "dff" else x.transpose(0, 3, 1, 2).copy()).cuda()
+    yt = torch.from_numpy(y).cuda()
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def epoch():
+        perm = torch.randperm(len(xt), device="cuda")
+        for i in range(0, len(xt), batch):
+            idx = perm[i:i + batch]
+            opt.zero_grad()
+            loss_fn(net(xt[idx]), yt[idx]).backward()
+            opt.step()
+        torch.cuda.synchronize()
+    epoch()
+    t = time.perf_counter()
+    epoch()
+    return len(x) / (time.perf_counter() - t)
+
+
+def main():
+    cpu, gpu = run_ops("cpu"), run_ops("gpu")
+    worst = max(float(np.max(np.abs(cpu[k] - gpu[k])) / (np.max(np.abs(cpu[k])) + 1e-12)) for k in cpu)
+    print(f"ops on GPU vs CPU: largest relative difference {worst:.2e}", "OK" if worst < 1e-4 else "MISMATCH")
+    try:
+        (x, y), (xt, yt) = striate.datasets.mnist.load_data(download=False)
+        source = "MNIST"
+    except Exception:  # noqa: BLE001  no data carried: random images still time the training
+        rng = np.random.default_rng(0)
+        x, y = rng.integers(0, 255, (60000, 28, 28), dtype=np.uint8), rng.integers(0, 10, 60000)
+        xt, yt, source = x[:10000], y[:10000], "random data"
+    x, xt = x.astype("float32") / 255.0, xt.astype("float32") / 255.0
+    for name in ("dff", "cnn"):
+        xs, xts = (x, xt) if name == "dff" else (x[..., None], xt[..., None])
+        ips, model = train_speed("gpu", name, xs, y)
+        acc = float(np.mean(model.predict(xts, batch_size=1000, verbose=0).argmax(1) == yt))
+        tips = torch_speed(name, xs, y.astype(np.int64))
+        torch_text = f", torch CUDA {tips:.0f} images/s (ratio {ips / tips:.2f})" if tips else ""
+        print(f"{name}: one epoch on {source} at batch 128: striate GPU {ips:.0f} images/s{torch_text}; "
+              f"test accuracy after 1+ epoch {acc:.4f}")
+    backend.set_device("cpu")
+
+
+if __name__ == "__main__":
+    main()
