@@ -30,7 +30,7 @@ def run_ops(device):
               "g": rng.standard_normal(3) + 2, "bt": rng.standard_normal(3)}
     labels = backend.asarray(rng.integers(0, 7, 4))
     t = {k: Tensor(backend.asarray(v.astype(np.float32)), requires_grad=True) for k, v in arrays.items()}
-    y = ops.conv_bias_relu(t["x"], t["w"], t["b"], padding="same", relu=True)
+    y = ops.conv_bias_activation(t["x"], t["w"], t["b"], padding="same", activation="relu")
     y = ops.max_pool(y, 2)
     y2, _, _ = ops.batch_norm_train(t["x"], t["g"], t["bt"])
     logits = ops.dense(t["d"], t["k"])

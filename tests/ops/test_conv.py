@@ -141,3 +141,13 @@ def test_conv_transpose_is_the_adjoint_of_conv():
 def test_errors_name_the_op_and_shapes(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "tanh"])
+@pytest.mark.parametrize("padding,strides", [("valid", 1), ("same", 2)])
+def test_fused_conv_bias_activation(activation, padding, strides):
+    act = {None: lambda y: y, "relu": torch.relu, "tanh": torch.tanh}[activation]
+    rng = np.random.default_rng(5)
+    check_op(lambda x, w, b: ops.conv_bias_activation(x, w, b, strides, padding, activation=activation),
+             lambda x, w, b: act(torch_conv(x, w, strides, padding) + b),
+             [rng.standard_normal((2, 7, 9, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)])

@@ -113,11 +113,10 @@ def test_shape_errors_name_op_and_shapes(call, match):
         call()
 
 
-@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("activation", [None, "relu", "tanh"])
 @pytest.mark.parametrize("shape", [(5, 4), (2, 3, 4)])
-def test_fused_dense(relu, shape):
-    def ref(x, w, b):
-        y = torch.matmul(x, w) + b
-        return torch.relu(y) if relu else y
-    check_op(lambda x, w, b: ops.dense(x, w, b, relu=relu), ref, [r(*shape), r(4, 3), r(3)])
+def test_fused_dense(activation, shape):
+    act = {None: lambda y: y, "relu": torch.relu, "tanh": torch.tanh}[activation]
+    check_op(lambda x, w, b: ops.dense(x, w, b, activation=activation),
+             lambda x, w, b: act(torch.matmul(x, w) + b), [r(*shape), r(4, 3), r(3)])
     check_op(lambda x, w: ops.dense(x, w), torch.matmul, [r(*shape), r(4, 3)])

@@ -38,3 +38,11 @@ def serialize(fn):
         if f is fn:
             return name
     return getattr(fn, "__name__", str(fn))
+
+
+def fused_name(fn):
+    """``"relu"`` or ``"tanh"`` when ``fn`` is that activation (Dense and Conv2D fuse them into their op)."""
+    for name in ("relu", "tanh"):
+        if fn is ALL[name]:
+            return name
+    return None

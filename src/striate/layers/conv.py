@@ -192,10 +192,12 @@ class Conv2D(_Conv):
         return ops.conv(x, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate)
 
     def fused_call(self, inputs):
-        relu = self.activation is activations.ALL["relu"]
-        if self.data_format != "channels_last" or not (relu or self.activation is activations.linear):
+        if self.data_format != "channels_last":
             return None
-        return ops.conv_bias_relu(inputs, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate, relu)
+        fused = activations.fused_name(self.activation)
+        y = ops.conv_bias_activation(inputs, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate,
+                                     fused)
+        return y if fused is not None or self.activation is activations.linear else self.activation(y)
 
     def _out_channels(self, input_shape):
         return self.filters

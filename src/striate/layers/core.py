@@ -92,8 +92,9 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: n_in})
 
     def call(self, inputs):
-        if self.activation is activations.ALL["relu"]:
-            return ops.dense(inputs, self.kernel, self.bias, relu=True)
+        fused = activations.fused_name(self.activation)
+        if fused is not None or self.activation is activations.linear:
+            return ops.dense(inputs, self.kernel, self.bias, activation=fused)
         return self.activation(ops.dense(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):

@@ -134,9 +134,16 @@ def matmul(x1, x2):
     return _linalg.MatMul()(x1, x2)
 
 
-def dense(x, kernel, bias=None, relu=False):
-    """``x @ kernel + bias`` (then ReLU when ``relu``) as one fused op; ``x`` of any rank >= 2."""
-    return _linalg.Linear(relu)(x, kernel, bias) if bias is not None else _linalg.Linear(relu)(x, kernel)
+def dense(x, kernel, bias=None, activation=None):
+    """``activation(x @ kernel + bias)`` as one fused op; ``x`` of any rank >= 2.
+
+    Args:
+        activation: ``None``, ``"relu"`` or ``"tanh"`` (the activations fused into the op).
+    """
+    if activation not in _linalg.FUSED_ACTIVATIONS:
+        raise ValueError(f"dense: activation must be one of {_linalg.FUSED_ACTIVATIONS}, received {activation!r}")
+    fn = _linalg.Linear(activation)
+    return fn(x, kernel, bias) if bias is not None else fn(x, kernel)
 
 
 # -- shapes ----------------------------------------------------------------------------------

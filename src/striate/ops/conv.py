@@ -13,10 +13,11 @@ padding and cropping, layout) serve the pooling ops too.
 import operator
 
 from striate.autodiff import Function
+from striate.ops.linalg import FUSED_ACTIVATIONS, activate, activation_grad
 from striate.ops._base import shape_of, tensor
 from striate.ops.shape import Reshape, Transpose
 
-__all__ = ["conv", "depthwise_conv", "conv_transpose", "conv_bias_relu"]
+__all__ = ["conv", "depthwise_conv", "conv_transpose", "conv_bias_activation"]
 
 
 # -- window geometry, shared with pool.py ----------------------------------------------------
@@ -162,31 +163,24 @@ class _Windowed(Function):
 
 class Conv(_Windowed):
     """Convolution (cross-correlation, as in Keras) of NHWC images with a (kh, kw, in, out) kernel,
-    optionally plus a bias and then ReLU in the same op (the Conv2D layer's hot path)."""
+    optionally plus a bias and then ReLU or tanh in the same op (the Conv2D layer's hot path)."""
 
-    def __init__(self, strides, dilation, pads, relu=False):
+    def __init__(self, strides, dilation, pads, activation=None):
         super().__init__(strides, dilation, pads)
-        self.relu = relu
+        self.activation = activation
 
     def forward(self, xp, x, w, b=None):
         x = self.pad(xp, x, w.shape[:2])
         self.padded_shape, self.w = x.shape, w
         self.cols = im2col(xp, x, w.shape[:2], self.out_hw, self.strides, self.dilation)
-        y = self.cols @ w.reshape(-1, w.shape[-1])
-        if b is not None:
-            y += b
-        if self.relu:
-            xp.maximum(y, 0, out=y)
-            self.y = y
-        return y.reshape(x.shape[:1] + self.out_hw + w.shape[-1:])
+        self.y = activate(xp, self.activation, self.cols @ w.reshape(-1, w.shape[-1]), b)
+        return self.y.reshape(x.shape[:1] + self.out_hw + w.shape[-1:])
 
     # NOTE: with the patches as a matrix P (pixels, kh*kw*C) and the kernel as W (kh*kw*C, out),
     # y = P W, so dW = P^T dy, and dP = dy W^T, whose tap (i, j) block is dy W[i, j]^T: computed
     # tap by tap, each block is added onto the image while still in cache.
     def backward(self, xp, gy):
-        g = gy.reshape(-1, gy.shape[-1])
-        if self.relu:
-            g = g * (self.y > 0)
+        g = activation_grad(self.activation, gy.reshape(-1, gy.shape[-1]), self.y)
         gx = gw = gb = None
         if self.needs_grad[0]:
             wt = xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2))
@@ -267,23 +261,27 @@ def _prepare(op, inputs, kernel, strides, padding, data_format, dilation_rate, k
     return x, w, restore, shapes, nd, settings
 
 
-def _conv_like(cls, op, inputs, kernel, strides, padding, data_format, dilation_rate, bias=None, relu=False):
+def _conv_like(cls, op, inputs, kernel, strides, padding, data_format, dilation_rate, bias=None, activation=None):
     x, w, restore, shapes, _, (strides, padding, dilation) = _prepare(
         op, inputs, kernel, strides, padding, data_format, dilation_rate, 2)
     pads = tuple(window_pads(op, x.shape[1 + i], (w.shape[i] - 1) * dilation[i] + 1, strides[i], padding, shapes)
                  for i in range(2))
-    if bias is None and not relu:
+    if bias is None and activation is None:
         return restore(cls(strides, dilation, pads)(x, w))
-    fn = cls(strides, dilation, pads, relu=relu)
+    fn = cls(strides, dilation, pads, activation=activation)
     return restore(fn(x, w) if bias is None else fn(x, w, bias))
 
 
-def conv_bias_relu(inputs, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, relu=False):
-    """``conv(inputs, kernel) + bias``, then ReLU when ``relu``, as one op (channels-last inputs).
+def conv_bias_activation(inputs, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None):
+    """``activation(conv(inputs, kernel) + bias)`` as one op (channels-last inputs); ``activation`` is
+    ``None``, ``"relu"`` or ``"tanh"``.
 
     The Conv2D layer's hot path: one output array and one pass, where three ops make three.
     """
-    return _conv_like(Conv, "conv", inputs, kernel, strides, padding, "channels_last", dilation_rate, bias, relu)
+    if activation not in FUSED_ACTIVATIONS:
+        raise ValueError(f"conv: activation must be one of {FUSED_ACTIVATIONS}, received {activation!r}")
+    return _conv_like(Conv, "conv", inputs, kernel, strides, padding, "channels_last", dilation_rate, bias,
+                      activation)
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):

@@ -32,15 +32,15 @@ class MatMul(Function):
 
 
 class Linear(Function):
-    """``x @ kernel + bias``, optionally followed by ReLU, as one op: the Dense layer's hot path.
+    """``x @ kernel + bias``, then optionally ReLU or tanh, as one op: the Dense layer's hot path.
 
-    NOTE: one fused op instead of three (matmul, add, relu) saves two intermediate arrays and two
-    passes over them per layer and step; the backward masks the gradient once, then
-    dx = g W^T, dW = x^T g, db = sum of g over the rows.
+    NOTE: one fused op instead of three (matmul, add, activation) saves two intermediate arrays and
+    two passes over them per layer and step; the activation runs in place and its derivative comes
+    from the saved output (relu: y > 0, tanh: 1 - y^2), then dx = g W^T, dW = x^T g, db = sum_rows g.
     """
 
-    def __init__(self, relu=False):
-        self.relu = relu
+    def __init__(self, activation=None):
+        self.activation = activation
 
     def forward(self, xp, x, w, b=None):
         if x.shape[-1] != w.shape[0]:
@@ -48,19 +48,35 @@ class Linear(Function):
                              "last axis of the inputs must equal the kernel's first axis")
         self.x2 = x.reshape(-1, x.shape[-1])
         self.x_shape, self.w = x.shape, w
-        y = self.x2 @ w
-        if b is not None:
-            y += b
-        if self.relu:
-            xp.maximum(y, 0, out=y)
-            self.y = y
-        return y.reshape(x.shape[:-1] + w.shape[1:])
+        self.y = activate(xp, self.activation, self.x2 @ w, b)
+        return self.y.reshape(x.shape[:-1] + w.shape[1:])
 
     def backward(self, xp, gy):
-        g = gy.reshape(-1, gy.shape[-1])
-        if self.relu:
-            g = g * (self.y > 0)
+        g = activation_grad(self.activation, gy.reshape(-1, gy.shape[-1]), self.y)
         gx = (g @ self.w.T).reshape(self.x_shape) if self.needs_grad[0] else None
         gw = self.x2.T @ g if self.needs_grad[1] else None
         gb = g.sum(axis=0) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         return gx, gw, gb
+
+
+FUSED_ACTIVATIONS = (None, "relu", "tanh")
+
+
+def activate(xp, activation, y, bias=None):
+    """``activation(y + bias)`` computed in place in ``y`` (a fresh product the op owns)."""
+    if bias is not None:
+        y += bias
+    if activation == "relu":
+        xp.maximum(y, 0, out=y)
+    elif activation == "tanh":
+        xp.tanh(y, out=y)
+    return y
+
+
+def activation_grad(activation, g, y):
+    """The gradient through the fused activation, from its output ``y``."""
+    if activation == "relu":
+        return g * (y > 0)
+    if activation == "tanh":
+        return g * (1.0 - y * y)
+    return g
