@@ -5,6 +5,7 @@ op keeps its input Tensors (``parents``). ``backward()`` sorts this graph
 topologically (iteratively, so deep nets never hit Python's recursion limit) and
 walks it from the output back to the leaves, applying the chain rule op by op.
 """
+import math
 from contextlib import contextmanager
 
 from striate import backend
@@ -195,6 +196,9 @@ def unbroadcast(grad, shape):
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    if axes and axes == tuple(range(len(axes))) and grad.ndim > len(axes) and grad.dtype.kind == "f":
+        # the common case, a bias: a sum over the leading axes is a sum over the rows of a matrix
+        return backend.sum_rows(grad.reshape(-1, math.prod(grad.shape[len(axes):]))).reshape(shape)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)

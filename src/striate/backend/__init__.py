@@ -116,6 +116,24 @@ def get_num_threads():
     return None if blas is None else int(blas[1]())
 
 
+_ones_cache = {}
+
+
+def sum_rows(a):
+    """Column sums of a 2-D array ``a`` (its sum over axis 0) as one matrix-vector product.
+
+    NOTE: NumPy sums a tall, narrow array over axis 0 with strided inner loops; a BLAS product
+    with a vector of ones does the same work about 20x faster (bias gradients, batch statistics).
+    """
+    key = (a.shape[0], a.dtype.str, id(_state["xp"]))
+    ones = _ones_cache.get(key)
+    if ones is None:
+        if len(_ones_cache) > 32:
+            _ones_cache.clear()
+        ones = _ones_cache[key] = _state["xp"].ones(a.shape[0], dtype=a.dtype)
+    return ones @ a
+
+
 def is_float(dtype):
     """True when ``dtype`` is a floating-point dtype."""
     return np.dtype(dtype).kind == "f"

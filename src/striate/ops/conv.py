@@ -12,6 +12,7 @@ padding and cropping, layout) serve the pooling ops too.
 """
 import operator
 
+from striate import backend
 from striate.autodiff import Function
 from striate.ops.linalg import FUSED_ACTIVATIONS, activate, activation_grad
 from striate.ops._base import shape_of, tensor
@@ -188,7 +189,7 @@ class Conv(_Windowed):
         if self.needs_grad[1]:
             gw = (self.cols.T @ g).reshape(self.w.shape)
         if len(self.needs_grad) > 2 and self.needs_grad[2]:
-            gb = g.sum(axis=0)
+            gb = backend.sum_rows(g)
         return gx, gw, gb
 
 

@@ -1,4 +1,5 @@
 """Matrix products."""
+from striate import backend
 from striate.autodiff import Function
 
 
@@ -55,7 +56,7 @@ class Linear(Function):
         g = activation_grad(self.activation, gy.reshape(-1, gy.shape[-1]), self.y)
         gx = (g @ self.w.T).reshape(self.x_shape) if self.needs_grad[0] else None
         gw = self.x2.T @ g if self.needs_grad[1] else None
-        gb = g.sum(axis=0) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
+        gb = backend.sum_rows(g) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         return gx, gw, gb
 
 

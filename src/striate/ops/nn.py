@@ -704,10 +704,10 @@ class BatchNormTrain(Function):
         self.reduce = tuple(i for i in range(x.ndim) if i != self.axis)
         self.count = x.size // x.shape[self.axis]
         self.param_shapes = [p.shape for p in params]
-        shape = _channel_shape(x.shape, self.axis)
-        mean = x.mean(axis=self.reduce, keepdims=True)
+        self.shape = shape = _channel_shape(x.shape, self.axis)
+        mean = self.channel_sum(x) / self.count
         xhat = x - mean
-        var = (xhat * xhat).mean(axis=self.reduce, keepdims=True)
+        var = self.channel_sum(xhat * xhat) / self.count
         self.inv = 1.0 / xp.sqrt(var + self.epsilon)
         xhat *= self.inv
         self.xhat, self.mean, self.var = xhat, mean.reshape(-1), var.reshape(-1)
@@ -715,10 +715,16 @@ class BatchNormTrain(Function):
         y = xhat * self.gamma if self.scale else xhat
         return y + params[-1].reshape(shape) if self.center else y
 
+    def channel_sum(self, a):
+        """Per-channel sums, in the broadcastable shape; channels last: one BLAS product."""
+        if self.axis == a.ndim - 1:
+            return backend.sum_rows(a.reshape(-1, a.shape[-1])).reshape(self.shape)
+        return a.sum(axis=self.reduce, keepdims=True)
+
     def backward(self, xp, gy):
-        xhat, axes, n = self.xhat, self.reduce, self.count
-        sum_gy = gy.sum(axis=axes, keepdims=True)
-        sum_gy_xhat = (gy * xhat).sum(axis=axes, keepdims=True)
+        xhat, n = self.xhat, self.count
+        sum_gy = self.channel_sum(gy)
+        sum_gy_xhat = self.channel_sum(gy * xhat)
         grads = [None]
         if self.needs_grad[0]:
             # NOTE: dx = gamma/std * (gy - mean(gy) - xhat * mean(gy * xhat)), with gamma factored out.
