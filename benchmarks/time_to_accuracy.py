@@ -1,8 +1,8 @@
 """Train on real MNIST until the test accuracy reaches a target (default 99.0%); print the wall time.
 
-The recipe: the Keras MNIST convnet (Conv 32@3x3, MaxPool 2, Conv 64@3x3, MaxPool 2, Dropout 0.5,
-Dense 10) with Adam, batch 128, inputs scaled to [0, 1]; the test set is evaluated after each epoch
-(its time counted too).
+The recipe: a small convnet (Conv 32@3x3, MaxPool 2, Conv 64@3x3, MaxPool 2, Dense 128, Dropout 0.5,
+Dense 10) with Adam (1e-3, times 0.9 each epoch), batch 128, inputs scaled to [0, 1]; the test set is
+evaluated after each epoch (its time counted too).
 
     STRIATE_DATA=../shared/datasets python benchmarks/time_to_accuracy.py [--target 0.99] [--max-epochs 15]
 """
@@ -19,7 +19,7 @@ def main():
     p.add_argument("--target", type=float, default=0.99)
     p.add_argument("--max-epochs", type=int, default=15)
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--learning-rate", type=float, default=2e-3)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
     import striate as keras
@@ -32,10 +32,11 @@ def main():
         keras.Input(shape=(28, 28, 1)),
         layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
         layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
+        layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
     ])
     schedule = keras.optimizers.schedules.ExponentialDecay(a.learning_rate, decay_steps=len(x_train) // a.batch_size,
-                                                           decay_rate=0.7)
+                                                           decay_rate=0.9)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     start = time.perf_counter()
