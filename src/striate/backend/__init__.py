@@ -66,6 +66,15 @@ def set_seed(seed):
     _state["rng"] = _state["xp"].random.default_rng(seed)
 
 
+def permutation(n):
+    """A random permutation of ``range(n)`` from the backend generator, as a NumPy array (for batching
+    host data). CuPy's Generator has no ``permutation``: there, an argsort of uniform draws."""
+    gen = _state["rng"]
+    if hasattr(gen, "permutation"):
+        return to_numpy(gen.permutation(n))
+    return to_numpy(gen.random(n)).argsort(kind="stable")
+
+
 def get_rng_state():
     """The generator's state as a JSON-able dict (for checkpoints that resume bit-for-bit)."""
     return _state["rng"].bit_generator.state

@@ -98,7 +98,7 @@ class MaxPool(_Pool):
         """Of the True values of each block of ``hits``, only the first in row-major order."""
         ph, pw = self.pool
         n, oh, ow, c = self.y.shape
-        rank = xp.arange(ph * pw, 0, -1, dtype=xp.min_scalar_type(ph * pw)).reshape(ph, 1, pw, 1)
+        rank = xp.arange(ph * pw, 0, -1).astype(xp.min_scalar_type(ph * pw)).reshape(ph, 1, pw, 1)
         rank = xp.broadcast_to(rank, (ph, ow, pw, c)).reshape(ph, -1)  # first position ranks highest
         key = hits * rank
         return (key == self.spread(xp, self.block_reduce(xp.maximum, key).reshape(self.y.shape))) & hits

@@ -96,9 +96,9 @@ class ArrayBatches:
         """
         order = None
         if self.shuffle == "batch":
-            starts = backend.to_numpy(backend.rng().permutation(self.num_batches))
+            starts = backend.permutation(self.num_batches)
         elif self.shuffle:
-            order = backend.to_numpy(backend.rng().permutation(self.n))
+            order = backend.permutation(self.n)
             starts = range(self.num_batches)
         else:
             starts = range(self.num_batches)
