@@ -6,7 +6,7 @@ go straight to the fused ops of ``striate.ops``.
 """
 from striate import backend, ops
 from striate.losses.loss import Loss, as_tensor, squeeze_or_expand_to_same_rank
-from striate.utils.naming import lookup
+from striate.utils.wrapping import FunctionWrapper
 from striate.ops._base import data
 
 
@@ -169,7 +169,7 @@ def _symbolic(shape, class_axis):
     return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
 
 
-class LossFunctionWrapper(Loss):
+class LossFunctionWrapper(FunctionWrapper, Loss):
     """A Loss made from a per-sample function ``fn(y_true, y_pred, **kwargs)``.
 
     Args:
@@ -192,24 +192,6 @@ class LossFunctionWrapper(Loss):
     def call(self, y_true, y_pred):
         y_true, y_pred = squeeze_or_expand_to_same_rank(data(y_true), y_pred)
         return self.fn(y_true, y_pred, **self.fn_kwargs)
-
-    def get_config(self):
-        config = {**super().get_config(), **self.fn_kwargs}
-        if type(self) is LossFunctionWrapper:
-            config["fn"] = getattr(self.fn, "__name__", repr(self.fn))
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        if isinstance(config.get("fn"), str):
-            config = {**config, "fn": lookup("loss function", config["fn"], FUNCTIONS)}
-        return cls(**config)
-
-    def __getattr__(self, name):
-        kwargs = self.__dict__.get("fn_kwargs", {})
-        if name in kwargs:
-            return kwargs[name]
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
 
 class MeanSquaredError(LossFunctionWrapper):
@@ -301,3 +283,5 @@ FUNCTIONS.update(mse=mean_squared_error, MSE=mean_squared_error, mae=mean_absolu
                  MAE=mean_absolute_error, bce=binary_crossentropy, BCE=binary_crossentropy)
 CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
                                    SparseCategoricalCrossentropy, LossFunctionWrapper)}
+
+LossFunctionWrapper.FUNCTIONS, LossFunctionWrapper.KIND = FUNCTIONS, "loss function"

@@ -1,7 +1,8 @@
 """Metric (stateful, on raw arrays), Mean (weighted running mean) and MeanMetricWrapper."""
 from striate import backend
 from striate.losses.loss import squeeze_or_expand_to_same_rank
-from striate.utils.naming import lookup, snake_case
+from striate.utils.naming import snake_case
+from striate.utils.wrapping import FunctionWrapper
 from striate.metrics.functions import FUNCTIONS
 from striate.ops._base import data
 
@@ -98,7 +99,7 @@ class Mean(Metric):
         self.count = backend.xp().zeros((), self.dtype)
 
 
-class MeanMetricWrapper(Mean):
+class MeanMetricWrapper(FunctionWrapper, Mean):
     """The running mean of a per-sample function ``fn(y_true, y_pred, **kwargs)``.
 
     ``fn`` may return an array or a Tensor (a loss function works).
@@ -114,27 +115,11 @@ class MeanMetricWrapper(Mean):
         >>> m.update_state(y, p)
     """
 
+    FUNCTIONS, KIND = FUNCTIONS, "metric function"
+
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         self.fn, self.fn_kwargs = fn, kwargs
         super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         super().update_state(data(self.fn(data(y_true), data(y_pred), **self.fn_kwargs)), sample_weight)
-
-    def get_config(self):
-        config = {**super().get_config(), **self.fn_kwargs}
-        if type(self) is MeanMetricWrapper:
-            config["fn"] = getattr(self.fn, "__name__", repr(self.fn))
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        if isinstance(config.get("fn"), str):
-            config = {**config, "fn": lookup("metric function", config["fn"], FUNCTIONS)}
-        return cls(**config)
-
-    def __getattr__(self, name):
-        kwargs = self.__dict__.get("fn_kwargs", {})
-        if name in kwargs:
-            return kwargs[name]
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
