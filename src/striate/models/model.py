@@ -9,31 +9,11 @@ def _flatten(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def _graph_nodes(inputs, outputs):
-    """The nodes between ``inputs`` and ``outputs``, each after the nodes that feed it."""
-    order, seen, stack = [], set(), [(t.node, False) for t in reversed(outputs)]
-    input_ids = {id(t) for t in inputs}
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for t in node.inputs:
-            if id(t) not in input_ids:
-                if t.node is None or (isinstance(t.node.layer, InputLayer) and id(t) not in input_ids):
-                    raise ValueError(f"Model: output depends on {t}, which is not among the model's inputs")
-                stack.append((t.node, False))
-    return [n for n in order if not isinstance(n.layer, InputLayer)]
-
-
 def graph_order(inputs, outputs):
-    """``(layers, node ids)`` between ``inputs`` and ``outputs``: the layers in Keras's order (by depth
-    from the inputs, then by first visit from the outputs, as keras.src.ops.function.map_graph
-    orders them, so ``get_weights()`` lists weights as Keras does) and the ids of the graph's nodes."""
+    """``(layers, node ids, nodes)`` between ``inputs`` and ``outputs``: the layers in Keras's order (by
+    depth from the inputs, then by first visit from the outputs, as keras.src.ops.function.map_graph
+    orders them, so ``get_weights()`` lists weights as Keras does), the ids of the graph's nodes, and
+    the nodes (layer calls) in an order to run them, each after the nodes that feed it."""
     input_ids = {id(t) for t in inputs}
     finished, order, first_seen = set(), [], {}
     for output in outputs:
@@ -53,6 +33,8 @@ def graph_order(inputs, outputs):
             if node.inputs and id(tensor) in input_ids:
                 finished.add(id(node))
                 continue
+            if not node.inputs and id(tensor) not in input_ids:
+                raise ValueError(f"Model: an output depends on {tensor}, which is not among the model's inputs")
             first_seen.setdefault(id(node.layer), len(first_seen))
             stack.append((tensor, True))
             stack.extend((t, False) for t in reversed(node.inputs))
@@ -71,7 +53,7 @@ def graph_order(inputs, outputs):
             layers[id(t.node.layer)] = t.node.layer
             in_graph.add(id(t.node))
     ordered = sorted(layers.values(), key=lambda l: (-layer_depth[id(l)], first_seen[id(l)]))
-    return ordered, in_graph
+    return ordered, in_graph, order
 
 
 
@@ -105,8 +87,8 @@ class Model(Trainer, Layer):
             if not isinstance(t, KerasTensor):
                 raise TypeError(f"Model: inputs and outputs must be symbolic tensors from Input() and layer "
                                 f"calls, received {type(t).__name__}")
-        self._nodes = _graph_nodes(self.inputs, self.outputs)
-        self._layers = graph_order(self.inputs, self.outputs)[0]
+        self._layers, _, nodes = graph_order(self.inputs, self.outputs)
+        self._nodes = [n for n in nodes if not isinstance(n.layer, InputLayer)]
         self.built = True
 
     @property

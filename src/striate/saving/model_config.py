@@ -28,7 +28,7 @@ def _is_keras_functional(layer):
 def keras_graph(model):
     """``(layers, nodes)`` of a functional model: its layers in Keras's order and the set of ids of
     the nodes (layer calls) that belong to it."""
-    return graph_order(model.inputs, model.outputs)
+    return graph_order(model.inputs, model.outputs)[:2]
 
 
 def keras_layers(model):
