@@ -69,7 +69,7 @@ def _reordered(data, rng):
 
 
 @pytest.mark.parametrize("name", FORMATS)
-@settings(max_examples=100, deadline=2000, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=10000, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_mutated_files_load_or_fail_cleanly(tmp_path_factory, name, data):
     folder = tmp_path_factory.getbasetemp()
