@@ -305,12 +305,20 @@ def dtype_policy_name(config):
     return "float32" if name.startswith("mixed_") else name
 
 
-def resolve_class(class_name, registered_name=None, module=None):
-    """The class a config names, from the user's tables, the registry or striate's built-ins only."""
+def _user_object(*names):
+    """The first of ``names`` found in the user's custom objects or the registry, else None."""
     user = registry.scoped_objects(current_custom_objects())
-    for name in (registered_name, class_name):
+    for name in names:
         if isinstance(name, str) and (name in user or name in registry._CUSTOM):
             return user.get(name) or registry._CUSTOM[name]
+    return None
+
+
+def resolve_class(class_name, registered_name=None, module=None):
+    """The class a config names, from the user's tables, the registry or striate's built-ins only."""
+    found = _user_object(registered_name, class_name)
+    if found is not None:
+        return found
     kind = registry.kind_of_module(module)
     tables = registry.builtins()
     if kind is not None:
@@ -332,10 +340,9 @@ def resolve_function(name, registered_name=None, module=None):
     """The function a config names, from the user's tables, the registry or striate's built-ins only."""
     if not isinstance(name, str):
         raise ValueError(f"A function config must name the function, received {name!r}")
-    user = registry.scoped_objects(current_custom_objects())
-    for key in (registered_name, name):
-        if isinstance(key, str) and (key in user or key in registry._CUSTOM):
-            return user.get(key) or registry._CUSTOM[key]
+    found = _user_object(registered_name, name)
+    if found is not None:
+        return found
     kind = registry.kind_of_module(module)
     tables = registry.builtins()
     kinds = [kind] if kind not in (None, "layers") else ["activations", "losses", "metrics"]
