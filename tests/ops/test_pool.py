@@ -84,6 +84,23 @@ def test_max_pool_sends_a_tied_window_gradient_once_to_the_first_maximum(pool, s
     np.testing.assert_allclose(t.grad, xt.grad.numpy(), rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("pool", [2, 3])
+def test_max_pool_with_a_few_tied_windows(pool):
+    # A few ties among distinct values (the usual case in real data) take the path that visits
+    # only the tied windows; the rest keep their single maximum.
+    x = rng.standard_normal((3, 12, 12, 5)).astype(np.float32)
+    x[0, 0, 1, 2] = x[0, 0, 0, 2] = 9.0        # two maxima in one window, same row
+    x[1, 4, 3, 0] = x[1, 3, 5, 0] = 9.0 if pool == 3 else x[1, 4, 3, 0]
+    x[2, 7, 7, 4] = x[2, 6, 7, 4] = x[2, 7, 6, 4] = 9.0  # three, across rows
+    t = Tensor(x, requires_grad=True)
+    y = ops.max_pool(t, pool)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(g)
+    xt = torch.tensor(x, requires_grad=True)
+    torch_max_pool(xt, pool, None, "valid").backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(t.grad, xt.grad.numpy())
+
+
 def test_pool_1d_and_channels_first():
     x = rng.standard_normal((2, 11, 3))
     check_op(lambda x: ops.max_pool(x, 3, 2, "same"),

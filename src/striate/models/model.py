@@ -1,5 +1,6 @@
 """Model: a graph of layers (functional API) or a subclass with its own ``call``."""
 from striate.layers.core import InputLayer
+from striate.models import fusion
 from striate.layers.layer import KerasTensor, Layer, unique_name
 from striate.trainers.trainer import Trainer
 from striate.utils.naming import snake_case
@@ -89,6 +90,7 @@ class Model(Trainer, Layer):
                                 f"calls, received {type(t).__name__}")
         self._layers, _, nodes = graph_order(self.inputs, self.outputs)
         self._nodes = [n for n in nodes if not isinstance(n.layer, InputLayer)]
+        self._fused = fusion.plan(self._nodes, self.outputs)
         self.built = True
 
     @property
@@ -128,9 +130,15 @@ class Model(Trainer, Layer):
                 raise ValueError(f"Model '{self.name}' input '{t.name}' expects shape {expected} (the first axis "
                                  f"is the batch), received shape {tuple(x.shape)}")
             values[id(t)] = x
+        before, after = self._fused
         for node in self._nodes:
             args = [values[id(t)] for t in node.inputs]
-            out = node.layer(args if node.is_list else args[0], training=training, **node.kwargs)
+            if id(node) in before:
+                out = fusion.without_relu(node.layer, args[0])
+            else:
+                out = node.layer(args if node.is_list else args[0], training=training, **node.kwargs)
+                if id(node) in after:
+                    out = fusion.relu(out)
             for t, o in zip(node.outputs, _flatten(out)):
                 values[id(t)] = o
         outs = [values[id(t)] for t in self.outputs]

@@ -86,10 +86,7 @@ class Sequential(Model):
         if len(shape) != len(expected) or any(e is not None and e != n for e, n in zip(expected[1:], shape[1:])):
             raise ValueError(f"Sequential '{self.name}' expects input of shape {expected} (the first axis is the "
                              f"batch), received shape {shape}")
-        x = inputs
-        for layer in self._stack:
-            x = layer(x, training=training)
-        return x
+        return Model.call(self, inputs, training=training)
 
     def get_config(self):
         """Keras 3's config: the name and the list of layers (an ``InputLayer`` first if set)."""

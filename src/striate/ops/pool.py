@@ -82,10 +82,10 @@ class MaxPool(_Pool):
         # NOTE: the gradient goes to one maximum per window, the first in row-major order (as
         # PyTorch), so a window of ties (zeros after a ReLU) passes it on once, not ph*pw times.
         if self.blocks:
-            first = self.x == self.spread(xp, self.y)
-            if xp.count_nonzero(first) != self.y.size:  # some block holds its maximum more than once
-                first = self.first_of_ties(xp, first)
-            return self.unpad(xp, first * self.spread(xp, gy))
+            hits = self.x == self.spread(xp, self.y)
+            if xp.count_nonzero(hits) != self.y.size:  # some block holds its maximum more than once
+                hits = self.keep_first_hits(xp, hits)
+            return self.unpad(xp, hits * self.spread(xp, gy))
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
         taken = xp.zeros(self.y.shape, dtype=bool)
         for tap, gtap in zip(self.tap_views(self.x, self.y.shape), self.tap_views(gx, self.y.shape)):
@@ -93,6 +93,27 @@ class MaxPool(_Pool):
             taken |= hit
             gtap += hit * gy
         return self.unpad(xp, gx)
+
+    def keep_first_hits(self, xp, hits):
+        """All but the first (row-major) True of each block of (R, ph, OW*pw*C) ``hits`` cleared.
+
+        NOTE: ties are rare in most data (two equal floats in one window): then only the tied
+        blocks are visited, gathered as one (blocks, ph*pw) table. After a ReLU whole windows of
+        zeros tie; then every block is ranked at once.
+        """
+        (ph, pw), c = self.pool, self.y.shape[3]
+        counts = self.block_reduce(xp.add, hits.view(xp.uint8) if ph * pw < 256 else hits.astype(xp.int32))
+        tied = xp.flatnonzero(counts > 1)
+        if 16 * len(tied) > counts.size:
+            return self.first_of_ties(xp, hits)
+        r, ow, ch = xp.unravel_index(tied, counts.shape)
+        i = xp.repeat(xp.arange(ph), pw)                  # the taps in row-major order
+        col = (ow[:, None] * pw + xp.tile(xp.arange(pw), ph)) * c + ch[:, None]
+        row = xp.broadcast_to(r[:, None], col.shape)
+        first = xp.argmax(hits[row, i, col], axis=1)      # the first True of each tied block
+        hits[row, i, col] = False
+        hits[r, i[first], col[xp.arange(len(col)), first]] = True
+        return hits
 
     def first_of_ties(self, xp, hits):
         """Of the True values of each block of ``hits``, only the first in row-major order."""
