@@ -1,4 +1,5 @@
 """conv, depthwise_conv and conv_transpose against PyTorch (and Keras for conv_transpose's sizes)."""
+import importlib
 import math
 
 import numpy as np
@@ -10,6 +11,14 @@ from opcheck import check_op
 from striate import ops
 
 rng = np.random.default_rng(0)
+conv_module = importlib.import_module("striate.ops.conv")
+
+
+@pytest.fixture(params=["rows", "patches"])
+def lowering(request, monkeypatch):
+    """Conv's two lowerings (by patches and by banded rows), each checked on every case."""
+    monkeypatch.setitem(conv_module.LOWERING, "force", request.param)
+    return request.param
 
 
 def _pair(v):
@@ -52,7 +61,7 @@ CONV_CASES = [  # batch, (h, w), in, (kh, kw), out, strides, padding, dilation
 
 
 @pytest.mark.parametrize("n,hw,cin,k,cout,strides,padding,dilation", CONV_CASES)
-def test_conv(n, hw, cin, k, cout, strides, padding, dilation):
+def test_conv(n, hw, cin, k, cout, strides, padding, dilation, lowering):
     x, w = rng.standard_normal((n, *hw, cin)), rng.standard_normal((*k, cin, cout))
     check_op(lambda x, w: ops.conv(x, w, strides, padding, dilation_rate=dilation),
              lambda x, w: torch_conv(x, w, strides, padding, dilation), [x, w])
@@ -70,7 +79,7 @@ def test_depthwise_conv(n, hw, c, k, m, strides, padding, dilation):
              lambda x, w: torch_conv(x, w, strides, padding, dilation, depthwise=True), [x, w])
 
 
-def test_conv_1d_and_channels_first():
+def test_conv_1d_and_channels_first(lowering):
     x, w = rng.standard_normal((2, 11, 3)), rng.standard_normal((3, 3, 4))
     check_op(lambda x, w: ops.conv(x, w, 2, "same"),
              lambda x, w: F.conv1d(F.pad(x.transpose(1, 2), (1, 1)), w.permute(2, 1, 0), stride=2).transpose(1, 2),
@@ -145,7 +154,7 @@ def test_errors_name_the_op_and_shapes(call, message):
 
 @pytest.mark.parametrize("activation", [None, "relu", "tanh"])
 @pytest.mark.parametrize("padding,strides", [("valid", 1), ("same", 2)])
-def test_fused_conv_bias_activation(activation, padding, strides):
+def test_fused_conv_bias_activation(activation, padding, strides, lowering):
     act = {None: lambda y: y, "relu": torch.relu, "tanh": torch.tanh}[activation]
     rng = np.random.default_rng(5)
     check_op(lambda x, w, b: ops.conv_bias_activation(x, w, b, strides, padding, activation=activation),

@@ -144,6 +144,53 @@ def col2im(xp, tap_values, image_shape, dtype, kernel_hw, out_hw, strides, dilat
     return image
 
 
+class BandedRows:
+    """A kernel's rows as banded ("Toeplitz") matrices, for convolving whole image rows at once.
+
+    A convolution along one image row is a matrix product: with the row as a vector (W * C_in) and
+    kernel row i as the matrix T_i (W * C_in, OW * C_out) whose block (u, v) is kernel[i, j] where
+    u = v * stride + j * dilation (zero elsewhere), the output row is the sum over i of
+    input_row(v_row + i) @ T_i. Stacked, the T_i form one (kh * W * C_in, OW * C_out) matrix.
+
+    Built once per geometry (cached): ``gather`` picks each entry of the stacked matrix from the
+    flattened kernel (index ``kernel.size`` for the zeros), and ``scatter`` lists the OW entries
+    that hold each kernel value, so the kernel's gradient is the sum of the matrix's gradient there.
+    """
+
+    def __init__(self, xp, kernel_shape, in_w, out_w, stride, dilation):
+        kh, kw, cin, cout = kernel_shape
+        self.size = kh * kw * cin * cout
+        i, u, ci, v, co = xp.ogrid[:kh, :in_w, :cin, :out_w, :cout]
+        j, rest = xp.divmod(u - v * stride, dilation)
+        valid = (u - v * stride >= 0) & (rest == 0) & (j < kw)
+        flat = ((i * kw + xp.where(valid, j, 0)) * cin + ci) * cout + co
+        self.gather = xp.where(valid, flat, self.size).reshape(kh * in_w * cin, out_w * cout)
+        i, j, ci, co, v = xp.ogrid[:kh, :kw, :cin, :cout, :out_w]
+        self.scatter = ((((i * in_w + v * stride + j * dilation) * cin + ci) * out_w + v) * cout + co).reshape(
+            self.size, out_w)
+
+    def matrix(self, xp, kernel):
+        """The stacked banded matrices of ``kernel`` (kh, kw, C_in, C_out)."""
+        return xp.concatenate([kernel.reshape(-1), xp.zeros(1, kernel.dtype)])[self.gather]
+
+    def kernel_grad(self, matrix_grad, kernel_shape):
+        """The kernel's gradient from the gradient of its stacked banded matrices."""
+        return matrix_grad.reshape(-1)[self.scatter].sum(axis=1).reshape(kernel_shape)
+
+
+_banded_cache = {}
+
+
+def banded_rows(xp, kernel_shape, in_w, out_w, stride, dilation):
+    key = (id(xp), kernel_shape, in_w, out_w, stride, dilation)
+    plan = _banded_cache.get(key)
+    if plan is None:
+        if len(_banded_cache) > 64:
+            _banded_cache.clear()
+        plan = _banded_cache[key] = BandedRows(xp, kernel_shape, in_w, out_w, stride, dilation)
+    return plan
+
+
 # -- ops -------------------------------------------------------------------------------------
 class _Windowed(Function):
     def __init__(self, strides, dilation, pads):
@@ -164,7 +211,22 @@ class _Windowed(Function):
 
 class Conv(_Windowed):
     """Convolution (cross-correlation, as in Keras) of NHWC images with a (kh, kw, in, out) kernel,
-    optionally plus a bias and then ReLU or tanh in the same op (the Conv2D layer's hot path)."""
+    optionally plus a bias and then ReLU or tanh in the same op (the Conv2D layer's hot path).
+
+    Two ways to make it matrix products (the forward pass, the kernel's and the input's gradients):
+
+    - patches (im2col): one row of kh*kw*C_in values per output pixel, times the kernel as a
+      (kh*kw*C_in, C_out) matrix: the fewest operations.
+    - rows: one row of kh*W*C_in values per output image row (kh input rows), times the kernel rows
+      as banded matrices (see ``BandedRows``): W/kw times the operations, most of them
+      multiplications by zero, yet faster where channels are few (LeNet-5's 1->6 and 6->16):
+      there the patches' products are long and thin, so BLAS spends its time moving memory, and the
+      patch matrix is kh*kw times the image; the rows' products are squarer and their matrix only
+      kh times the image, and the output comes out in NHWC order as is.
+
+    The bias rides along as a column of ones in the lowered matrix and a row of the kernel matrix,
+    so the product adds it and its gradient is a row of the kernel matrix's gradient.
+    """
 
     def __init__(self, strides, dilation, pads, activation=None):
         super().__init__(strides, dilation, pads)
@@ -172,25 +234,83 @@ class Conv(_Windowed):
 
     def forward(self, xp, x, w, b=None):
         x = self.pad(xp, x, w.shape[:2])
-        self.padded_shape, self.w = x.shape, w
+        self.padded_shape, self.w, self.has_bias = x.shape, w, b is not None
+        self.by_rows = by_rows(w.shape, self.out_hw)
+        if self.by_rows:
+            n, oh, ow = x.shape[0], self.out_hw[0], self.out_hw[1]
+            self.cols = self.lower_rows(xp, x, w.shape[0])
+            self.bands = banded_rows(xp, w.shape, x.shape[2], ow, self.strides[1], self.dilation[1])
+            kernel = self.bands.matrix(xp, w)
+            if b is not None:
+                kernel = xp.concatenate([kernel, xp.tile(b, ow)[None]])
+            self.kernel = kernel
+            y = activate(xp, self.activation, self.cols @ kernel)
+            self.y = y.reshape(n * oh * ow, -1)
+            return y.reshape(n, oh, ow, -1)
         self.cols = im2col(xp, x, w.shape[:2], self.out_hw, self.strides, self.dilation)
         self.y = activate(xp, self.activation, self.cols @ w.reshape(-1, w.shape[-1]), b)
         return self.y.reshape(x.shape[:1] + self.out_hw + w.shape[-1:])
 
+    def lower_rows(self, xp, x, kh):
+        """(N*OH, kh*W*C [+1]): the kh input rows under each output row, side by side (and a one)."""
+        n, h, wd, c = x.shape
+        oh, (sh, dh) = self.out_hw[0], (self.strides[0], self.dilation[0])
+        rows = xp.empty((n * oh, kh * wd * c + self.has_bias), dtype=x.dtype)
+        view = rows[:, :kh * wd * c].reshape(n, oh, kh, wd * c)
+        x3 = x.reshape(n, h, wd * c)
+        for i in range(kh):
+            view[:, :, i] = x3[:, i * dh:i * dh + (oh - 1) * sh + 1:sh]
+        if self.has_bias:
+            rows[:, -1] = 1
+        return rows
+
     # NOTE: with the patches as a matrix P (pixels, kh*kw*C) and the kernel as W (kh*kw*C, out),
     # y = P W, so dW = P^T dy, and dP = dy W^T, whose tap (i, j) block is dy W[i, j]^T: computed
-    # tap by tap, each block is added onto the image while still in cache.
+    # tap by tap, each block is added onto the image while still in cache. The rows are the same
+    # with the banded kernel matrix for W.
     def backward(self, xp, gy):
-        g = activation_grad(self.activation, gy.reshape(-1, gy.shape[-1]), self.y)
+        g = activation_grad(self.activation, gy.reshape(self.y.shape), self.y)
+        if self.by_rows:
+            return self.rows_backward(xp, g.reshape(self.cols.shape[0], -1))
         gx = gw = gb = None
         if self.needs_grad[0]:
             wt = xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2))
             gx = self.unpad(xp, lambda i, j: g @ wt[i, j], self.padded_shape, xp.result_type(g, wt), wt.shape[:2])
         if self.needs_grad[1]:
             gw = (self.cols.T @ g).reshape(self.w.shape)
-        if len(self.needs_grad) > 2 and self.needs_grad[2]:
+        if self.has_bias and self.needs_grad[2]:
             gb = backend.sum_rows(g)
         return gx, gw, gb
+
+    def rows_backward(self, xp, g):
+        n, h, wd, c = self.padded_shape
+        (kh, kw, _, cout), (oh, ow) = self.w.shape, self.out_hw
+        gx = gw = gb = None
+        if self.needs_grad[0]:
+            (sh, dh), cols = (self.strides[0], self.dilation[0]), g @ self.kernel[:kh * wd * c].T
+            cols = cols.reshape(n, oh, kh, wd * c)
+            image = xp.zeros((n, h, wd * c), dtype=cols.dtype)
+            for i in range(kh):
+                image[:, i * dh:i * dh + (oh - 1) * sh + 1:sh] += cols[:, :, i]
+            gx = pad_or_crop(xp, image.reshape(self.padded_shape), negate(self.pads))
+        if self.needs_grad[1] or (self.has_bias and self.needs_grad[2]):
+            gk = self.cols.T @ g
+            gw = self.bands.kernel_grad(gk[:kh * wd * c], self.w.shape)
+            gb = gk[-1].reshape(ow, cout).sum(axis=0) if self.has_bias else None
+        return gx, gw, gb
+
+
+LOWERING = {"force": None}  # tests set "rows" or "patches" to check both ways on every case
+
+
+def by_rows(kernel_shape, out_hw):
+    """Whether Conv lowers by rows (banded kernel matrices) rather than by patches: where channels
+    are few (BLAS would stream a thin patch matrix) and the image narrow enough that the extra work
+    of the banded matrices, W/kw times more operations, stays small."""
+    if LOWERING["force"] is not None:
+        return LOWERING["force"] == "rows"
+    kh, kw, cin, cout = kernel_shape
+    return cin * cout <= 128 and out_hw[1] <= 8 * kw
 
 
 class DepthwiseConv(_Windowed):
