@@ -14,9 +14,9 @@ rng = np.random.default_rng(0)
 conv_module = importlib.import_module("striate.ops.conv")
 
 
-@pytest.fixture(params=["rows", "patches"])
+@pytest.fixture(params=["strips", "patches"])
 def lowering(request, monkeypatch):
-    """Conv's two lowerings (by patches and by banded rows), each checked on every case."""
+    """Conv's two lowerings (by patches and by strips of banded rows), each checked on every case."""
     monkeypatch.setitem(conv_module.LOWERING, "force", request.param)
     return request.param
 
@@ -160,3 +160,15 @@ def test_fused_conv_bias_activation(activation, padding, strides, lowering):
     check_op(lambda x, w, b: ops.conv_bias_activation(x, w, b, strides, padding, activation=activation),
              lambda x, w, b: act(torch_conv(x, w, strides, padding) + b),
              [rng.standard_normal((2, 7, 9, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)])
+
+
+@pytest.mark.parametrize("strides,dilation,padding", [(1, 1, "valid"), ((2, 1), 1, "same"), (1, (1, 2), "same"),
+                                                      ((1, 2), 1, "valid")])
+def test_conv_by_strips_of_any_width(strides, dilation, padding, monkeypatch):
+    # strips of 1 pixel are the patches again; wider ones overlap on the input by kw - 1 columns
+    x, w, b = rng.standard_normal((2, 7, 14, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)
+    out_w = ops.conv(x, w, strides, padding, dilation_rate=dilation).shape[2]
+    for strip in [d for d in range(1, out_w + 1) if out_w % d == 0]:
+        monkeypatch.setattr(conv_module, "strip_width", lambda kernel_shape, out_hw: strip)
+        check_op(lambda x, w, b: ops.conv_bias_activation(x, w, b, strides, padding, dilation, "tanh"),
+                 lambda x, w, b: torch.tanh(torch_conv(x, w, strides, padding, dilation) + b), [x, w, b])

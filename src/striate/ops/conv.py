@@ -217,15 +217,16 @@ class Conv(_Windowed):
 
     - patches (im2col): one row of kh*kw*C_in values per output pixel, times the kernel as a
       (kh*kw*C_in, C_out) matrix: the fewest operations.
-    - rows: one row of kh*W*C_in values per output image row (kh input rows), times the kernel rows
-      as banded matrices (see ``BandedRows``): W/kw times the operations, most of them
-      multiplications by zero, yet faster where channels are few (LeNet-5's 1->6 and 6->16):
-      there the patches' products are long and thin, so BLAS spends its time moving memory, and the
-      patch matrix is kh*kw times the image; the rows' products are squarer and their matrix only
-      kh times the image, and the output comes out in NHWC order as is.
+    - strips: one row per strip of ``wb`` neighbouring output pixels of an output row, holding the
+      kh*span*C_in input values under them, times the kernel rows as banded matrices (see
+      ``BandedRows``): about (wb + kw - 1) / kw times the operations, many of them multiplications
+      by zero, yet faster where channels are few (LeNet-5's 1->6 and 6->16): there the patches'
+      products are long and thin, so BLAS spends its time moving memory, and the patch matrix is
+      kh*kw times the image; the strips' products are squarer and their matrix smaller, and the
+      output comes out in NHWC order as it is.
 
-    The bias rides along as a column of ones in the lowered matrix and a row of the kernel matrix,
-    so the product adds it and its gradient is a row of the kernel matrix's gradient.
+    The strips' bias rides along as a column of ones in the lowered matrix and a row of the kernel
+    matrix, so the product adds it and its gradient is a row of the kernel matrix's gradient.
     """
 
     def __init__(self, strides, dilation, pads, activation=None):
@@ -235,14 +236,14 @@ class Conv(_Windowed):
     def forward(self, xp, x, w, b=None):
         x = self.pad(xp, x, w.shape[:2])
         self.padded_shape, self.w, self.has_bias = x.shape, w, b is not None
-        self.by_rows = by_rows(w.shape, self.out_hw)
-        if self.by_rows:
-            n, oh, ow = x.shape[0], self.out_hw[0], self.out_hw[1]
-            self.cols = self.lower_rows(xp, x, w.shape[0])
-            self.bands = banded_rows(xp, w.shape, x.shape[2], ow, self.strides[1], self.dilation[1])
+        self.strip = strip_width(w.shape, self.out_hw)
+        if self.strip:
+            n, (oh, ow) = x.shape[0], self.out_hw
+            self.cols = self.lower_strips(xp, x, w.shape)
+            self.bands = banded_rows(xp, w.shape, self.span, self.strip, self.strides[1], self.dilation[1])
             kernel = self.bands.matrix(xp, w)
             if b is not None:
-                kernel = xp.concatenate([kernel, xp.tile(b, ow)[None]])
+                kernel = xp.concatenate([kernel, xp.tile(b, self.strip)[None]])
             self.kernel = kernel
             y = activate(xp, self.activation, self.cols @ kernel)
             self.y = y.reshape(n * oh * ow, -1)
@@ -251,27 +252,34 @@ class Conv(_Windowed):
         self.y = activate(xp, self.activation, self.cols @ w.reshape(-1, w.shape[-1]), b)
         return self.y.reshape(x.shape[:1] + self.out_hw + w.shape[-1:])
 
-    def lower_rows(self, xp, x, kh):
-        """(N*OH, kh*W*C [+1]): the kh input rows under each output row, side by side (and a one)."""
-        n, h, wd, c = x.shape
-        oh, (sh, dh) = self.out_hw[0], (self.strides[0], self.dilation[0])
-        rows = xp.empty((n * oh, kh * wd * c + self.has_bias), dtype=x.dtype)
-        view = rows[:, :kh * wd * c].reshape(n, oh, kh, wd * c)
-        x3 = x.reshape(n, h, wd * c)
-        for i in range(kh):
-            view[:, :, i] = x3[:, i * dh:i * dh + (oh - 1) * sh + 1:sh]
+    def strip_view(self, xp, image, kh):
+        """The (N, OH, strips, kh, span*C) view of padded NHWC ``image`` that the strips lower."""
+        n, h, wd, c = image.shape
+        (oh, ow), (sh, sw), (dh, dw) = self.out_hw, self.strides, self.dilation
+        bn, bh, bw, bc = image.strides
+        return xp.lib.stride_tricks.as_strided(image, (n, oh, ow // self.strip, kh, self.span * c),
+                                               (bn, bh * sh, bw * sw * self.strip, bh * dh, bc))
+
+    def lower_strips(self, xp, x, kernel_shape):
+        """(N*OH*strips, kh*span*C [+1]): the input under each strip of outputs (and a one for the bias)."""
+        (kh, kw), (oh, ow), c = kernel_shape[:2], self.out_hw, x.shape[3]
+        self.span = (self.strip - 1) * self.strides[1] + (kw - 1) * self.dilation[1] + 1
+        size = kh * self.span * c
+        cols = xp.empty((x.shape[0] * oh * (ow // self.strip), size + self.has_bias), dtype=x.dtype)
+        cols[:, :size].reshape(x.shape[0], oh, ow // self.strip, kh, self.span * c)[...] = \
+            self.strip_view(xp, x, kh)
         if self.has_bias:
-            rows[:, -1] = 1
-        return rows
+            cols[:, -1] = 1
+        return cols
 
     # NOTE: with the patches as a matrix P (pixels, kh*kw*C) and the kernel as W (kh*kw*C, out),
     # y = P W, so dW = P^T dy, and dP = dy W^T, whose tap (i, j) block is dy W[i, j]^T: computed
-    # tap by tap, each block is added onto the image while still in cache. The rows are the same
-    # with the banded kernel matrix for W.
+    # tap by tap, each block is added onto the image while still in cache. The strips are the same
+    # with the banded kernel matrix for W, and dP added back strip by strip and kernel row by row.
     def backward(self, xp, gy):
         g = activation_grad(self.activation, gy.reshape(self.y.shape), self.y)
-        if self.by_rows:
-            return self.rows_backward(xp, g.reshape(self.cols.shape[0], -1))
+        if self.strip:
+            return self.strips_backward(xp, g.reshape(self.cols.shape[0], -1))
         gx = gw = gb = None
         if self.needs_grad[0]:
             wt = xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2))
@@ -282,35 +290,41 @@ class Conv(_Windowed):
             gb = backend.sum_rows(g)
         return gx, gw, gb
 
-    def rows_backward(self, xp, g):
+    def strips_backward(self, xp, g):
         n, h, wd, c = self.padded_shape
-        (kh, kw, _, cout), (oh, ow) = self.w.shape, self.out_hw
+        (kh, _, _, cout), size = self.w.shape, self.w.shape[0] * self.span * c
         gx = gw = gb = None
         if self.needs_grad[0]:
-            (sh, dh), cols = (self.strides[0], self.dilation[0]), g @ self.kernel[:kh * wd * c].T
-            cols = cols.reshape(n, oh, kh, wd * c)
-            image = xp.zeros((n, h, wd * c), dtype=cols.dtype)
-            for i in range(kh):
-                image[:, i * dh:i * dh + (oh - 1) * sh + 1:sh] += cols[:, :, i]
-            gx = pad_or_crop(xp, image.reshape(self.padded_shape), negate(self.pads))
+            cols = (g @ self.kernel[:size].T).reshape(self.cols.shape[0], kh, self.span * c)
+            image = xp.zeros(self.padded_shape, dtype=cols.dtype)
+            under = self.strip_view(xp, image, kh)  # overlapping windows: added one (strip, row) at a time
+            cols = cols.reshape(under.shape)
+            for b in range(under.shape[2]):
+                for i in range(kh):
+                    under[:, :, b, i] += cols[:, :, b, i]
+            gx = pad_or_crop(xp, image, negate(self.pads))
         if self.needs_grad[1] or (self.has_bias and self.needs_grad[2]):
             gk = self.cols.T @ g
-            gw = self.bands.kernel_grad(gk[:kh * wd * c], self.w.shape)
-            gb = gk[-1].reshape(ow, cout).sum(axis=0) if self.has_bias else None
+            gw = self.bands.kernel_grad(gk[:size], self.w.shape)
+            gb = gk[-1].reshape(self.strip, cout).sum(axis=0) if self.has_bias else None
         return gx, gw, gb
 
 
-LOWERING = {"force": None}  # tests set "rows" or "patches" to check both ways on every case
+LOWERING = {"force": None}  # tests set "strips" or "patches" to check both ways on every case
 
 
-def by_rows(kernel_shape, out_hw):
-    """Whether Conv lowers by rows (banded kernel matrices) rather than by patches: where channels
-    are few (BLAS would stream a thin patch matrix) and the image narrow enough that the extra work
-    of the banded matrices, W/kw times more operations, stays small."""
-    if LOWERING["force"] is not None:
-        return LOWERING["force"] == "rows"
+def strip_width(kernel_shape, out_hw):
+    """How many output pixels a strip holds (0: lower by patches instead).
+
+    Strips where channels are few (BLAS would stream a thin patch matrix): the narrowest that
+    divides the output width and gives the product at least 64 columns, so BLAS runs it at speed
+    while the extra work of the banded matrices, (wb + kw - 1) / kw times, stays small.
+    """
     kh, kw, cin, cout = kernel_shape
-    return cin * cout <= 128 and out_hw[1] <= 8 * kw
+    if LOWERING["force"] == "patches" or (LOWERING["force"] is None and cin * cout > 128):
+        return 0
+    ow = out_hw[1]
+    return next((wb for wb in range(1, ow + 1) if ow % wb == 0 and wb * cout >= 64), ow)
 
 
 class DepthwiseConv(_Windowed):
