@@ -128,12 +128,20 @@ class MaxPool(_Pool):
 class AveragePool(_Pool):
     """The mean of each window's input pixels (padding not counted)."""
 
+    # NOTE: in block mode without padding, the pool's columns are summed (and the mean taken) by a
+    # product with S = [I; I; ...] / (ph * pw), (pw*C, C), one BLAS call, where NumPy would add
+    # runs of only C values (6 after LeNet-5's first layer); the gradient spreads back through S^T.
     def forward(self, xp, x):
         x = self.windows(xp, x, 0)
         self.y_shape = shape = self.out_shape(self.x_shape[0], self.x_shape[3])
-        total = self.block_reduce(xp.add, x).reshape(shape) if self.blocks else _fold(xp.add, self.tap_views(x, shape))
         self.count = self.window_counts(xp, x.dtype)
-        return total / self.count
+        if self.blocks and not isinstance(self.count, int):
+            return self.block_reduce(xp.add, x).reshape(shape) / self.count
+        if self.blocks:
+            rows = _fold(xp.add, [x[:, i] for i in range(self.pool[0])])
+            self.mean = _column_mean(xp, self.pool, shape[3], x.dtype)
+            return (rows.reshape(-1, self.mean.shape[0]) @ self.mean).reshape(shape)
+        return _fold(xp.add, self.tap_views(x, shape)) / self.count
 
     def window_counts(self, xp, dtype):
         """How many input pixels (padding excluded, as TensorFlow) each window covers: (OH, OW, 1)."""
@@ -147,14 +155,30 @@ class AveragePool(_Pool):
         return (per_axis[0][:, None] * per_axis[1][None, :])[:, :, None].astype(dtype)
 
     def backward(self, xp, gy):
-        g = gy / self.count
         if self.blocks:
-            g = self.spread(xp, g)
+            if isinstance(self.count, int):
+                g = (gy.reshape(-1, self.mean.shape[1]) @ self.mean.T).reshape(len(gy) * gy.shape[1], 1, -1)
+            else:
+                g = self.spread(xp, gy / self.count)
             return self.unpad(xp, xp.broadcast_to(g, (len(g), self.pool[0], g.shape[2])))
+        g = gy / self.count
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
         for gtap in self.tap_views(gx, g.shape):
             gtap += g
         return self.unpad(xp, gx)
+
+
+_means = {}
+
+
+def _column_mean(xp, pool, channels, dtype):
+    """S = [I; I; ...] / (ph * pw): (pw * C, C), the sum of a block row's pw pixels, as a mean."""
+    key = (id(xp), pool, channels, xp.dtype(dtype).str)
+    if key not in _means:
+        if len(_means) > 32:
+            _means.clear()
+        _means[key] = xp.tile(xp.eye(channels, dtype=dtype), (pool[1], 1)) / xp.asarray(pool[0] * pool[1], dtype)
+    return _means[key]
 
 
 def _pool(cls, op, inputs, pool_size, strides, padding, data_format):
