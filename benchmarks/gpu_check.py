@@ -27,15 +27,23 @@ def run_ops(device):
     rng = np.random.default_rng(0)
     arrays = {"x": rng.standard_normal((4, 12, 12, 3)), "w": rng.standard_normal((3, 3, 3, 5)),
               "b": rng.standard_normal(5), "d": rng.standard_normal((4, 20)), "k": rng.standard_normal((20, 7)),
-              "g": rng.standard_normal(3) + 2, "bt": rng.standard_normal(3)}
+              "g": rng.standard_normal(3) + 2, "bt": rng.standard_normal(3),
+              "w2": rng.standard_normal((3, 3, 3, 48)), "b2": rng.standard_normal(48),
+              "p": np.round(rng.standard_normal((2, 8, 8, 3)) * 2), "q": rng.standard_normal((2, 8, 8, 3))}
+    arrays["q"][0, 0, 0, 0] = arrays["q"][0, 1, 1, 0] = 9.0  # one tied window among distinct values
     labels = backend.asarray(rng.integers(0, 7, 4))
     t = {k: Tensor(backend.asarray(v.astype(np.float32)), requires_grad=True) for k, v in arrays.items()}
     y = ops.conv_bias_activation(t["x"], t["w"], t["b"], padding="same", activation="relu")
     y = ops.max_pool(y, 2)
     y2, _, _ = ops.batch_norm_train(t["x"], t["g"], t["bt"])
     logits = ops.dense(t["d"], t["k"])
-    loss = ops.mean(y) + ops.mean(ops.average_pool(y2, 3, 2, "same")) + \
-        ops.mean(ops.sparse_categorical_crossentropy(labels, ops.softmax(logits)))
+    # conv by strips (above) and by patches (here); max pools with many and with few ties; both
+    # average pools (uneven windows with "same", and blocks as a product)
+    z = ops.conv_bias_activation(t["x"], t["w2"], t["b2"], activation="tanh")
+    ties = ops.max_pool(t["p"], 2) * ops.max_pool(t["q"], 2)
+    loss = ops.mean(y) + ops.mean(ops.average_pool(y2, 3, 2, "same")) + ops.mean(ops.average_pool(y2, 2)) + \
+        ops.mean(ops.sparse_categorical_crossentropy(labels, ops.softmax(logits))) + ops.mean(z * z) + \
+        ops.sum(ties * backend.asarray(rng.standard_normal((2, 4, 4, 3)).astype(np.float32)))
     loss.backward()
     return {k: backend.to_numpy(v.grad) for k, v in t.items()} | {"loss": backend.to_numpy(loss.data)}
 
@@ -88,7 +96,7 @@ def main():
         x, y = rng.integers(0, 255, (60000, 28, 28), dtype=np.uint8), rng.integers(0, 10, 60000)
         xt, yt, source = x[:10000], y[:10000], "random data"
     x, xt = x.astype("float32") / 255.0, xt.astype("float32") / 255.0
-    for name in ("dff", "cnn"):
+    for name in ("dff", "cnn", "lenet5", "convnet"):
         xs, xts = (x, xt) if name == "dff" else (x[..., None], xt[..., None])
         ips, model = train_speed("gpu", name, xs, y)
         acc = float(np.mean(model.predict(xts, batch_size=1000, verbose=0).argmax(1) == yt))
