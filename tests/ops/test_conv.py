@@ -172,3 +172,17 @@ def test_conv_by_strips_of_any_width(strides, dilation, padding, monkeypatch):
         monkeypatch.setattr(conv_module, "strip_width", lambda kernel_shape, out_hw: strip)
         check_op(lambda x, w, b: ops.conv_bias_activation(x, w, b, strides, padding, dilation, "tanh"),
                  lambda x, w, b: torch.tanh(torch_conv(x, w, strides, padding, dilation) + b), [x, w, b])
+
+
+def test_conv_reads_inputs_of_any_strides(lowering):
+    # views as models meet them: a channel axis added by x[..., None] (stride 0), channels moved
+    # last by a transpose, every other image and column of a batch
+    images = rng.standard_normal((6, 9, 16)).astype(np.float32)
+    planes = rng.standard_normal((4, 3, 9, 10)).astype(np.float32)
+    for x in (images[..., None], planes.transpose(0, 2, 3, 1), images[::2, :, ::2, None]):
+        w = rng.standard_normal((3, 3, x.shape[3], 4)).astype(np.float32)
+        b = rng.standard_normal(4).astype(np.float32)
+        for padding in ("valid", "same"):
+            y = ops.conv_bias_activation(x, w, b, padding=padding, activation="relu").numpy()
+            expected = ops.conv_bias_activation(x.copy(), w, b, padding=padding, activation="relu")
+            np.testing.assert_allclose(y, expected.numpy(), rtol=1e-6, atol=1e-6)

@@ -257,6 +257,14 @@ class Conv(_Windowed):
         n, h, wd, c = image.shape
         (oh, ow), (sh, sw), (dh, dw) = self.out_hw, self.strides, self.dilation
         bn, bh, bw, bc = image.strides
+        # NOTE: a row's pixels and channels are read as one run of W*C values, which needs the
+        # channel stride to step between pixels too; a lone channel may carry any stride (0 after
+        # x[..., None]), and other layouts (channels_first transposed in) are copied first.
+        if c == 1:
+            bc = bw
+        elif bw != c * bc:
+            image = xp.ascontiguousarray(image)
+            bn, bh, bw, bc = image.strides
         return xp.lib.stride_tricks.as_strided(image, (n, oh, ow // self.strip, kh, self.span * c),
                                                (bn, bh * sh, bw * sw * self.strip, bh * dh, bc))
 
