@@ -153,7 +153,18 @@ def keep_freed_memory(enabled=True):
     return bool(mallopt(_M_MMAP_THRESHOLD, 128 << 10)) and bool(mallopt(_M_TRIM_THRESHOLD, 128 << 10))
 
 
-_ones_cache = {}
+def memo(table, key, make, limit=64):
+    """``table[key]``, made by ``make()`` on first use: the small constant arrays that ops reuse every
+    step (a vector of ones, a kernel's band layout). The table empties itself past ``limit`` entries."""
+    value = table.get(key)
+    if value is None:
+        if len(table) >= limit:
+            table.clear()
+        value = table[key] = make()
+    return value
+
+
+_ones = {}
 
 
 def sum_rows(a):
@@ -162,13 +173,8 @@ def sum_rows(a):
     NOTE: NumPy sums a tall, narrow array over axis 0 with strided inner loops; a BLAS product
     with a vector of ones does the same work about 20x faster (bias gradients, batch statistics).
     """
-    key = (a.shape[0], a.dtype.str, id(_state["xp"]))
-    ones = _ones_cache.get(key)
-    if ones is None:
-        if len(_ones_cache) > 32:
-            _ones_cache.clear()
-        ones = _ones_cache[key] = _state["xp"].ones(a.shape[0], dtype=a.dtype)
-    return ones @ a
+    xp = _state["xp"]
+    return memo(_ones, (a.shape[0], a.dtype.str, id(xp)), lambda: xp.ones(a.shape[0], dtype=a.dtype)) @ a
 
 
 def is_float(dtype):

@@ -178,17 +178,12 @@ class BandedRows:
         return matrix_grad.reshape(-1)[self.scatter].sum(axis=1).reshape(kernel_shape)
 
 
-_banded_cache = {}
+_bands = {}
 
 
 def banded_rows(xp, kernel_shape, in_w, out_w, stride, dilation):
-    key = (id(xp), kernel_shape, in_w, out_w, stride, dilation)
-    plan = _banded_cache.get(key)
-    if plan is None:
-        if len(_banded_cache) > 64:
-            _banded_cache.clear()
-        plan = _banded_cache[key] = BandedRows(xp, kernel_shape, in_w, out_w, stride, dilation)
-    return plan
+    return backend.memo(_bands, (id(xp), kernel_shape, in_w, out_w, stride, dilation),
+                        lambda: BandedRows(xp, kernel_shape, in_w, out_w, stride, dilation))
 
 
 # -- ops -------------------------------------------------------------------------------------

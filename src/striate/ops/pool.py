@@ -7,6 +7,7 @@ Two ways to visit the windows, both without Python loops over pixels:
   long contiguous runs of memory;
 - taps: otherwise, a loop over the ph*pw positions in the window, each a strided view of the image.
 """
+from striate import backend
 from striate.autodiff import Function
 from striate.ops._base import shape_of
 from striate.ops.conv import check_padding, negate, pad_or_crop, spatial_tuple, taps, to_nhwc, window_pads
@@ -173,12 +174,8 @@ _means = {}
 
 def _column_mean(xp, pool, channels, dtype):
     """S = [I; I; ...] / (ph * pw): (pw * C, C), the sum of a block row's pw pixels, as a mean."""
-    key = (id(xp), pool, channels, xp.dtype(dtype).str)
-    if key not in _means:
-        if len(_means) > 32:
-            _means.clear()
-        _means[key] = xp.tile(xp.eye(channels, dtype=dtype), (pool[1], 1)) / xp.asarray(pool[0] * pool[1], dtype)
-    return _means[key]
+    return backend.memo(_means, (id(xp), pool, channels, xp.dtype(dtype).str), lambda: xp.tile(
+        xp.eye(channels, dtype=dtype), (pool[1], 1)) / xp.asarray(pool[0] * pool[1], dtype))
 
 
 def _pool(cls, op, inputs, pool_size, strides, padding, data_format):
