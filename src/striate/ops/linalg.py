@@ -79,5 +79,9 @@ def activation_grad(activation, g, y):
     if activation == "relu":
         return g * (y > 0)
     if activation == "tanh":
-        return g * (1.0 - y * y)
+        d = y * y                 # 1 - y^2, built in one new array
+        xp = backend.xp()
+        xp.subtract(1.0, d, out=d)
+        d *= g
+        return d
     return g
