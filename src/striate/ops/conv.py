@@ -329,13 +329,14 @@ LOWERING = {"force": None}  # tests set "strips" or "patches" to check both ways
 def strip_width(kernel_shape, out_hw):
     """How many output pixels a strip holds (0: lower by patches instead).
 
-    Strips where channels are few (BLAS would stream a thin patch matrix), as wide as divides the
+    Strips where channels are few, at most 16 out and C_in * C_out <= 128 (there BLAS would stream
+    a thin patch matrix; the Keras convnet's 1->32 is already faster by patches), as wide as divides the
     output width while the banded matrices' extra work, (wb + kw - 1) / kw times the patches', stays
     within 2.5 times: measured on LeNet-5's and the lecture CNN's layers, wider strips gain nothing
     more from BLAS and narrower ones pay for a larger lowered matrix.
     """
     kh, kw, cin, cout = kernel_shape
-    if LOWERING["force"] == "patches" or (LOWERING["force"] is None and cin * cout > 128):
+    if LOWERING["force"] == "patches" or (LOWERING["force"] is None and (cout > 16 or cin * cout > 128)):
         return 0
     ow = out_hw[1]
     return max(wb for wb in range(1, ow + 1) if ow % wb == 0 and (wb == 1 or 2 * (wb + kw - 1) <= 5 * kw))
