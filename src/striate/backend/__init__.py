@@ -144,8 +144,8 @@ def keep_freed_memory(enabled=True):
     """
     import ctypes
     try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+        mallopt = ctypes.CDLL(None).mallopt  # glibc only: macOS has no mallopt, Windows no CDLL(None)
+    except (OSError, AttributeError, TypeError):
         return False
     if enabled:
         return bool(mallopt(_M_MMAP_THRESHOLD, 1 << 30)) and bool(mallopt(_M_TRIM_THRESHOLD, 1 << 30))
