@@ -50,3 +50,16 @@ def test_fused_and_unfused_give_the_same_outputs_and_gradients():
         grads.append([np.array(w.grad) for w in model.trainable_weights])
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_a_functional_model_fuses_its_pairs_too():
+    inputs = keras.Input(shape=(10, 10, 3))
+    x = L.Conv2D(4, 3, activation="relu", name="conv")(inputs)
+    x = L.MaxPooling2D(name="pool")(x)
+    model = keras.Model(inputs, L.Dense(2)(L.Flatten()(x)))
+    assert fused_names(model) == (["conv"], ["pool"])
+    plain = keras.Model.from_config(model.get_config())
+    plain.set_weights(model.get_weights())
+    plain._fused = (set(), set())
+    x = rng.standard_normal((3, 10, 10, 3)).astype(np.float32)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), plain.predict(x, verbose=0))
