@@ -60,4 +60,5 @@ def without_relu(layer, x):
 
 
 def relu(x):
+    """The ReLU a fused pool applies after pooling."""
     return ops.relu(x)

@@ -242,7 +242,9 @@ class Conv(_Windowed):
         self.strip = strip_width(w.shape, self.out_hw)
         if self.strip:
             n, (oh, ow) = x.shape[0], self.out_hw
-            self.cols = self.lower_strips(xp, x, w.shape)
+            # the input columns under one strip: its wb outputs' windows, overlapping
+            self.span = (self.strip - 1) * self.strides[1] + (w.shape[1] - 1) * self.dilation[1] + 1
+            self.cols = self.lower_strips(xp, x, w.shape[0])
             self.bands = banded_rows(xp, w.shape, self.span, self.strip, self.strides[1], self.dilation[1])
             kernel = self.bands.matrix(xp, w)
             if b is not None:
@@ -271,10 +273,9 @@ class Conv(_Windowed):
         return xp.lib.stride_tricks.as_strided(image, (n, oh, ow // self.strip, kh, self.span * c),
                                                (bn, bh * sh, bw * sw * self.strip, bh * dh, bc))
 
-    def lower_strips(self, xp, x, kernel_shape):
+    def lower_strips(self, xp, x, kh):
         """(N*OH*strips, kh*span*C [+1]): the input under each strip of outputs (and a one for the bias)."""
-        (kh, kw), (oh, ow), c = kernel_shape[:2], self.out_hw, x.shape[3]
-        self.span = (self.strip - 1) * self.strides[1] + (kw - 1) * self.dilation[1] + 1
+        (oh, ow), c = self.out_hw, x.shape[3]
         size = kh * self.span * c
         cols = xp.empty((x.shape[0] * oh * (ow // self.strip), size + self.has_bias), dtype=x.dtype)
         cols[:, :size].reshape(x.shape[0], oh, ow // self.strip, kh, self.span * c)[...] = \
