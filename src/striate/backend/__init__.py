@@ -9,6 +9,8 @@ Example:
     >>> backend.floatx()
     'float32'
 """
+import os
+
 import numpy as np
 
 _state = {"xp": np, "floatx": "float32", "rng": np.random.default_rng(), "seed": None}
@@ -90,7 +92,6 @@ def _blas():
     if "blas" not in _state:
         import ctypes
         import glob
-        import os
         _state["blas"] = None
         libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
         for path in glob.glob(os.path.join(libs, "*openblas*")):
@@ -202,5 +203,5 @@ def asarray(a, dtype=None):
     return m.asarray(a, dtype=dtype)
 
 
-if __import__("os").environ.get("STRIATE_KEEP_FREED_MEMORY", "1") != "0":
+if os.environ.get("STRIATE_KEEP_FREED_MEMORY", "1") != "0":
     keep_freed_memory(True)

@@ -191,12 +191,17 @@ class Conv2D(_Conv):
     def convolve(self, x):
         return ops.conv(x, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate)
 
+    def conv_bias(self, inputs, activation=None):
+        """``activation(conv(inputs) + bias)`` as one op, ``activation`` being None, "relu" or "tanh"
+        (channels_last only); models/fusion.py asks for it without the layer's own ReLU."""
+        return ops.conv_bias_activation(inputs, self.kernel, self.bias, self.strides, self.padding,
+                                        self.dilation_rate, activation)
+
     def fused_call(self, inputs):
         if self.data_format != "channels_last":
             return None
         fused = activations.fused_name(self.activation)
-        y = ops.conv_bias_activation(inputs, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate,
-                                     fused)
+        y = self.conv_bias(inputs, fused)
         return y if fused is not None or self.activation is activations.linear else self.activation(y)
 
     def _out_channels(self, input_shape):

@@ -54,8 +54,7 @@ def without_relu(layer, x):
     if isinstance(layer, Conv2D):
         x = _as_tensor(x, layer.dtype)
         layer._check_input_spec(x.shape)
-        return ops.conv_bias_activation(x, layer.kernel, layer.bias, layer.strides, layer.padding,
-                                        layer.dilation_rate, None)
+        return layer.conv_bias(x)
     return x
 
 

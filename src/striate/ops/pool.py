@@ -36,11 +36,18 @@ class _Pool(Function):
         """The ph*pw strided views of padded ``x``, one per window position, in row-major order."""
         return [x[index] for _, _, index in taps(self.pool, out_shape[1:3], self.strides)]
 
+    def padded(self):
+        """Whether any window reaches into padding (then windows differ in how many pixels they hold)."""
+        return any(lo > 0 or hi > 0 for lo, hi in self.pads)
+
+    def fold_rows(self, ufunc, x3):
+        """Each block of (R, ph, OW*pw*C) ``x3`` reduced over its ph rows: (R, OW*pw*C)."""
+        return _fold(ufunc, [x3[:, i] for i in range(self.pool[0])])
+
     def block_reduce(self, ufunc, x3):
         """Reduce each block of (R, ph, OW*pw*C) ``x3`` to one value: (R, OW, C)."""
         c = self.padded_shape[3]
-        rows = _fold(ufunc, [x3[:, i] for i in range(self.pool[0])])
-        rows = rows.reshape(len(rows), -1, self.pool[1], c)
+        rows = self.fold_rows(ufunc, x3).reshape(len(x3), -1, self.pool[1], c)
         return _fold(ufunc, [rows[:, :, j] for j in range(self.pool[1])])
 
     def spread(self, xp, y):
@@ -136,17 +143,15 @@ class AveragePool(_Pool):
         x = self.windows(xp, x, 0)
         self.y_shape = shape = self.out_shape(self.x_shape[0], self.x_shape[3])
         self.count = self.window_counts(xp, x.dtype)
-        if self.blocks and not isinstance(self.count, int):
-            return self.block_reduce(xp.add, x).reshape(shape) / self.count
-        if self.blocks:
-            rows = _fold(xp.add, [x[:, i] for i in range(self.pool[0])])
-            self.mean = _column_mean(xp, self.pool, shape[3], x.dtype)
-            return (rows.reshape(-1, self.mean.shape[0]) @ self.mean).reshape(shape)
-        return _fold(xp.add, self.tap_views(x, shape)) / self.count
+        self.mean = _column_mean(xp, self.pool, shape[3], x.dtype) if self.blocks and not self.padded() else None
+        if self.mean is not None:
+            return (self.fold_rows(xp.add, x).reshape(-1, self.mean.shape[0]) @ self.mean).reshape(shape)
+        total = self.block_reduce(xp.add, x).reshape(shape) if self.blocks else _fold(xp.add, self.tap_views(x, shape))
+        return total / self.count
 
     def window_counts(self, xp, dtype):
         """How many input pixels (padding excluded, as TensorFlow) each window covers: (OH, OW, 1)."""
-        if not any(lo > 0 or hi > 0 for lo, hi in self.pads):
+        if not self.padded():
             return self.pool[0] * self.pool[1]
         per_axis = []
         for size, out, (lo, _), p, s in zip(self.x_shape[1:3], self.y_shape[1:3], self.pads, self.pool,
@@ -157,7 +162,7 @@ class AveragePool(_Pool):
 
     def backward(self, xp, gy):
         if self.blocks:
-            if isinstance(self.count, int):
+            if self.mean is not None:
                 g = (gy.reshape(-1, self.mean.shape[1]) @ self.mean.T).reshape(len(gy) * gy.shape[1], 1, -1)
             else:
                 g = self.spread(xp, gy / self.count)
