@@ -18,3 +18,15 @@ def _seeded():
     backend.set_seed(0)
     np.random.seed(0)
     yield
+
+
+@pytest.fixture
+def split_work(monkeypatch):
+    """striate on two threads, splitting every op it can, however small (``backend.threads``)."""
+    from striate.backend import threads
+    before = threads.get_num_threads()
+    threads.set_num_threads(2)
+    monkeypatch.setattr(threads, "MIN_COST", 1)
+    monkeypatch.setattr(threads, "QUIET", float("inf"))
+    yield
+    threads.set_num_threads(before)

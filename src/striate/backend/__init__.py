@@ -13,6 +13,9 @@ import os
 
 import numpy as np
 
+from striate.backend import threads as _threads
+from striate.backend.threads import blas_on_all_threads, blas_threads, get_num_threads, parallel, set_num_threads  # noqa: F401
+
 _state = {"xp": np, "floatx": "float32", "rng": np.random.default_rng(), "seed": None}
 
 
@@ -37,6 +40,7 @@ def set_device(device):
         _state["xp"] = cupy
     else:
         raise ValueError(f"set_device expects 'cpu' or 'gpu', received {device!r}")
+    _threads._state["cpu"] = device == "cpu"
     set_seed(_state["seed"])
 
 
@@ -85,45 +89,6 @@ def get_rng_state():
 def set_rng_state(state):
     """Restore a state returned by :func:`get_rng_state`."""
     _state["rng"].bit_generator.state = state
-
-
-def _blas():
-    """NumPy's bundled OpenBLAS as a ctypes library, with its set/get thread-count functions; or None."""
-    if "blas" not in _state:
-        import ctypes
-        import glob
-        _state["blas"] = None
-        libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-        for path in glob.glob(os.path.join(libs, "*openblas*")):
-            lib = ctypes.CDLL(path)
-            for suffix in ("64_", "", "_64"):
-                setter = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None) or \
-                    getattr(lib, f"openblas_set_num_threads{suffix}", None)
-                getter = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None) or \
-                    getattr(lib, f"openblas_get_num_threads{suffix}", None)
-                if setter and getter:
-                    _state["blas"] = (setter, getter)
-                    break
-    return _state["blas"]
-
-
-def set_num_threads(n):
-    """Set how many threads NumPy's BLAS (OpenBLAS) uses for matrix products.
-
-    Returns False when the BLAS library cannot be reached (another BLAS build): then use the
-    ``OPENBLAS_NUM_THREADS`` environment variable before starting Python.
-    """
-    blas = _blas()
-    if blas is None:
-        return False
-    blas[0](int(n))
-    return True
-
-
-def get_num_threads():
-    """The BLAS thread count, or None when unknown."""
-    blas = _blas()
-    return None if blas is None else int(blas[1]())
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters

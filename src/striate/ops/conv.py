@@ -117,33 +117,50 @@ def taps(kernel_hw, out_hw, strides, dilation=(1, 1)):
                          slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
 
 
+def new_patches(xp, n, c, kernel_hw, out_hw, dtype):
+    """An empty patch matrix for ``fill_patches``: (N*OH*OW, kh*kw*C), row (n, oh, ow), column (i, j, c).
+
+    NOTE: with one or two channels it is stored transposed: numpy would copy the strided view in
+    ``fill_patches`` in runs of only kw*C values, while copying each tap whole into a row of the
+    transposed matrix is up to 7x faster (the products take the transposed matrix as it is).
+    """
+    rows, size = n * out_hw[0] * out_hw[1], kernel_hw[0] * kernel_hw[1] * c
+    return xp.empty((size, rows), dtype=dtype).T if c < 3 else xp.empty((rows, size), dtype=dtype)
+
+
+def fill_patches(xp, cols, x, samples, kernel_hw, out_hw, strides, dilation):
+    """Write the patches of the images ``samples`` (a slice) of padded NHWC ``x`` into their rows of
+    ``cols`` (made by ``new_patches``)."""
+    (n, _, _, c), (kh, kw), (oh, ow) = x.shape, kernel_hw, out_hw
+    if c < 3:
+        image = cols.T.reshape(kh, kw, c, n, oh, ow)
+        for i, j, index in taps(kernel_hw, out_hw, strides, dilation):
+            image[i, j, :, samples] = x[samples][index].transpose(3, 0, 1, 2)
+        return
+    (sh, sw), (dh, dw), (bn, bh, bw, bc) = strides, dilation, x.strides
+    part = x[samples]
+    view = xp.lib.stride_tricks.as_strided(part, (len(part), oh, ow, kh, kw, c),
+                                           (bn, bh * sh, bw * sw, bh * dh, bw * dw, bc))
+    cols.reshape(n, oh, ow, kh, kw, c)[samples] = view
+
+
 def im2col(xp, x, kernel_hw, out_hw, strides, dilation):
     """The patches of padded NHWC ``x``: a (N*OH*OW, kh*kw*C) matrix, row (n, oh, ow), column (i, j, c)."""
-    n, c, (oh, ow) = x.shape[0], x.shape[3], out_hw
-    if c < 3:
-        # NOTE: with one or two channels numpy would copy the strided view below in runs of only
-        # kw*C values; copying each tap whole into a row of the transposed matrix is up to 7x faster
-        # (the products below take the transposed matrix as it is).
-        cols = xp.empty(tuple(kernel_hw) + (c, n, oh, ow), dtype=x.dtype)
-        for i, j, index in taps(kernel_hw, (oh, ow), strides, dilation):
-            cols[i, j] = x[index].transpose(3, 0, 1, 2)
-        return cols.reshape(-1, n * oh * ow).T
-    (kh, kw), (sh, sw), (dh, dw) = kernel_hw, strides, dilation
-    bn, bh, bw, bc = x.strides
-    view = xp.lib.stride_tricks.as_strided(x, (n, oh, ow, kh, kw, c), (bn, bh * sh, bw * sw, bh * dh, bw * dw, bc))
-    return xp.ascontiguousarray(view).reshape(n * oh * ow, -1)
+    cols = new_patches(xp, x.shape[0], x.shape[3], kernel_hw, out_hw, x.dtype)
+    fill_patches(xp, cols, x, slice(None), kernel_hw, out_hw, strides, dilation)
+    return cols
 
 
-def col2im(xp, tap_values, image_shape, dtype, kernel_hw, out_hw, strides, dilation):
-    """The adjoint of taking taps: a zero NHWC image plus, under each tap (i, j) of every window,
-    ``tap_values(i, j, samples)`` ((samples' N)*OH*OW, C) for the images ``samples`` (a slice).
+def col2im(xp, tap_values, image, kernel_hw, out_hw, strides, dilation):
+    """The adjoint of taking taps: NHWC ``image`` set to zero plus, under each tap (i, j) of every
+    window, ``tap_values(i, j, samples)`` ((samples' N)*OH*OW, C) for the images ``samples`` (a slice).
 
     NOTE: the batch is visited in chunks of about 512 KiB of image, each taking all its taps while
     it stays in cache: measured 20% faster than whole-batch taps on the Keras convnet's second layer.
     """
-    image = xp.zeros(image_shape, dtype=dtype)
+    image[...] = 0
     step = max(1, (1 << 17) // max(1, image[0].size))
-    for start in range(0, image_shape[0], step):
+    for start in range(0, image.shape[0], step):
         samples = slice(start, start + step)
         chunk = image[samples]
         for i, j, index in taps(kernel_hw, out_hw, strides, dilation):
@@ -208,7 +225,8 @@ class _Windowed(Function):
 
     def unpad(self, xp, tap_values, padded_shape, dtype, kernel_hw):
         """The input's gradient: ``tap_values(i, j, samples)`` added under each tap, padding cut off."""
-        g = col2im(xp, tap_values, padded_shape, dtype, kernel_hw, self.out_hw, self.strides, self.dilation)
+        g = col2im(xp, tap_values, xp.empty(padded_shape, dtype=dtype), kernel_hw, self.out_hw, self.strides,
+                   self.dilation)
         return pad_or_crop(xp, g, negate(self.pads))
 
 
@@ -240,21 +258,34 @@ class Conv(_Windowed):
         x = self.pad(xp, x, w.shape[:2])
         self.padded_shape, self.w, self.has_bias = x.shape, w, b is not None
         self.strip = strip_width(w.shape, self.out_hw)
+        n, dtype = x.shape[0], xp.result_type(x, w)
         if self.strip:
-            n, (oh, ow) = x.shape[0], self.out_hw
             # the input columns under one strip: its wb outputs' windows, overlapping
             self.span = (self.strip - 1) * self.strides[1] + (w.shape[1] - 1) * self.dilation[1] + 1
-            self.cols = self.lower_strips(xp, x, w.shape[0])
             self.bands = banded_rows(xp, w.shape, self.span, self.strip, self.strides[1], self.dilation[1])
             kernel = self.bands.matrix(xp, w)
             if b is not None:
                 kernel = xp.concatenate([kernel, xp.tile(b, self.strip)[None]])
-            self.kernel = kernel
-            y = activate(xp, self.activation, self.cols @ kernel)
-            self.y = y.reshape(n * oh * ow, -1)
-            return y.reshape(n, oh, ow, -1)
-        self.cols = im2col(xp, x, w.shape[:2], self.out_hw, self.strides, self.dilation)
-        self.y = activate(xp, self.activation, self.cols @ w.reshape(-1, w.shape[-1]), b)
+            self.kernel, bias = kernel, None
+            self.cols = xp.empty((n * self.out_hw[0] * (self.out_hw[1] // self.strip), len(kernel)), dtype=dtype)
+
+            def lower(samples, rows):
+                self.lower_strips(xp, x[samples], w.shape[0], self.cols[rows])
+        else:
+            kernel, bias = w.reshape(-1, w.shape[-1]), b
+            self.cols = new_patches(xp, n, x.shape[3], w.shape[:2], self.out_hw, dtype)
+
+            def lower(samples, _):
+                fill_patches(xp, self.cols, x, samples, w.shape[:2], self.out_hw, self.strides, self.dilation)
+        self.y = xp.empty((len(self.cols), kernel.shape[1]), dtype=dtype)
+        rows = len(self.cols) // n
+
+        def part(samples):  # lowered, multiplied and activated, one part of the batch per thread
+            r = slice(samples.start * rows, samples.stop * rows)
+            lower(samples, r)
+            xp.matmul(self.cols[r], kernel, out=self.y[r])
+            activate(xp, self.activation, self.y[r], bias)
+        backend.parallel(part, n, self.cols.size + self.y.size)
         return self.y.reshape(x.shape[:1] + self.out_hw + w.shape[-1:])
 
     def strip_view(self, xp, image, kh):
@@ -273,55 +304,67 @@ class Conv(_Windowed):
         return xp.lib.stride_tricks.as_strided(image, (n, oh, ow // self.strip, kh, self.span * c),
                                                (bn, bh * sh, bw * sw * self.strip, bh * dh, bc))
 
-    def lower_strips(self, xp, x, kh):
-        """(N*OH*strips, kh*span*C [+1]): the input under each strip of outputs (and a one for the bias)."""
+    def lower_strips(self, xp, x, kh, cols):
+        """Fill ``cols`` (N*OH*strips, kh*span*C [+1]) with the input under each strip of outputs of
+        padded NHWC ``x`` (and a one for the bias)."""
         (oh, ow), c = self.out_hw, x.shape[3]
         size = kh * self.span * c
-        cols = xp.empty((x.shape[0] * oh * (ow // self.strip), size + self.has_bias), dtype=x.dtype)
         cols[:, :size].reshape(x.shape[0], oh, ow // self.strip, kh, self.span * c)[...] = \
             self.strip_view(xp, x, kh)
         if self.has_bias:
             cols[:, -1] = 1
-        return cols
 
     # NOTE: with the patches as a matrix P (pixels, kh*kw*C) and the kernel as W (kh*kw*C, out),
     # y = P W, so dW = P^T dy, and dP = dy W^T, whose tap (i, j) block is dy W[i, j]^T: computed
     # tap by tap, each block is added onto the image while still in cache. The strips are the same
     # with the banded kernel matrix for W, and dP added back strip by strip and kernel row by row.
+    # Each thread takes one part of the batch; the kernel's gradient is the sum of the parts'.
     def backward(self, xp, gy):
-        g = activation_grad(self.activation, gy.reshape(self.y.shape), self.y)
-        if self.strip:
-            return self.strips_backward(xp, g.reshape(self.cols.shape[0], -1))
-        gx = gw = gb = None
-        if self.needs_grad[0]:
-            wt = xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2))
-            g3 = g.reshape(self.padded_shape[0], -1, g.shape[-1])
-            gx = self.unpad(xp, lambda i, j, s: g3[s].reshape(-1, g3.shape[2]) @ wt[i, j], self.padded_shape,
-                            xp.result_type(g, wt), wt.shape[:2])
-        if self.needs_grad[1]:
-            gw = (self.cols.T @ g).reshape(self.w.shape)
-        if self.has_bias and self.needs_grad[2]:
-            gb = backend.sum_rows(g)
-        return gx, gw, gb
+        n, need_x, need_b = self.padded_shape[0], self.needs_grad[0], self.has_bias and self.needs_grad[2]
+        need_w = self.needs_grad[1] or (self.strip and need_b)  # the strips' bias gradient is in the kernel's
+        gy, rows = gy.reshape(self.y.shape), len(self.y) // n
+        image = xp.empty(self.padded_shape, dtype=xp.result_type(gy, self.w)) if need_x else None
+        wt = None if self.strip or not need_x else xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2))
 
-    def strips_backward(self, xp, g):
-        n, h, wd, c = self.padded_shape
-        (kh, _, _, cout), size = self.w.shape, self.w.shape[0] * self.span * c
-        gx = gw = gb = None
-        if self.needs_grad[0]:
-            cols = (g @ self.kernel[:size].T).reshape(self.cols.shape[0], kh, self.span * c)
-            image = xp.zeros(self.padded_shape, dtype=cols.dtype)
-            under = self.strip_view(xp, image, kh)  # overlapping windows: added one (strip, row) at a time
-            cols = cols.reshape(under.shape)
-            for b in range(under.shape[2]):
-                for i in range(kh):
-                    under[:, :, b, i] += cols[:, :, b, i]
-            gx = pad_or_crop(xp, image, negate(self.pads))
-        if self.needs_grad[1] or (self.has_bias and self.needs_grad[2]):
-            gk = self.cols.T @ g
-            gw = self.bands.kernel_grad(gk[:size], self.w.shape)
-            gb = gk[-1].reshape(self.strip, cout).sum(axis=0) if self.has_bias else None
-        return gx, gw, gb
+        def part(samples):
+            r = slice(samples.start * rows, samples.stop * rows)
+            g = activation_grad(self.activation, gy[r], self.y[r])
+            if need_x and self.strip:
+                self.add_strips(xp, g, image[samples])
+            elif need_x:
+                g3 = g.reshape(-1, rows, g.shape[-1])
+                col2im(xp, lambda i, j, s: g3[s].reshape(-1, g3.shape[2]) @ wt[i, j], image[samples],
+                       wt.shape[:2], self.out_hw, self.strides, self.dilation)
+            return (self.cols[r].T @ g if need_w else None,
+                    backend.sum_rows(g) if need_b and not self.strip else None)
+        parts = backend.parallel(part, n, self.cols.size + 2 * self.y.size)
+        gx = pad_or_crop(xp, image, negate(self.pads)) if need_x else None
+        gk = _total(p[0] for p in parts) if need_w else None
+        if self.strip:
+            size = len(self.kernel) - self.has_bias
+            gw = self.bands.kernel_grad(gk[:size], self.w.shape) if self.needs_grad[1] else None
+            return gx, gw, gk[-1].reshape(self.strip, -1).sum(axis=0) if need_b else None
+        return gx, None if gk is None else gk.reshape(self.w.shape), _total(p[1] for p in parts) if need_b else None
+
+    def add_strips(self, xp, g, image):
+        """``image`` (padded NHWC) set to the input's gradient from the strips' output gradient ``g``."""
+        kh, size = self.w.shape[0], len(self.kernel) - self.has_bias
+        cols = g @ self.kernel[:size].T
+        image[...] = 0
+        under = self.strip_view(xp, image, kh)  # overlapping windows: added one (strip, row) at a time
+        cols = cols.reshape(under.shape)
+        for b in range(under.shape[2]):
+            for i in range(kh):
+                under[:, :, b, i] += cols[:, :, b, i]
+
+
+def _total(parts):
+    """The sum of the threads' partial results (one array each), added into the first."""
+    parts = iter(parts)
+    total = next(parts)
+    for p in parts:
+        total += p
+    return total
 
 
 LOWERING = {"force": None}  # tests set "strips" or "patches" to check both ways on every case
@@ -382,8 +425,8 @@ class ConvTranspose(Function):
         full_shape = (n, (h - 1) * sh + (kh - 1) * dh + 1, (wd - 1) * sw + (kw - 1) * dw + 1, cout)
         wt = xp.ascontiguousarray(w.transpose(0, 1, 3, 2))
         x3 = self.x2.reshape(n, -1, cin)
-        y = col2im(xp, lambda i, j, s: x3[s].reshape(-1, cin) @ wt[i, j], full_shape, xp.result_type(x, w), (kh, kw), (h, wd),
-                   self.strides, self.dilation)
+        y = col2im(xp, lambda i, j, s: x3[s].reshape(-1, cin) @ wt[i, j],
+                   xp.empty(full_shape, dtype=xp.result_type(x, w)), (kh, kw), (h, wd), self.strides, self.dilation)
         return pad_or_crop(xp, y, negate(self.crops))
 
     def backward(self, xp, gy):

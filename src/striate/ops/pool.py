@@ -44,16 +44,17 @@ class _Pool(Function):
         """Each block of (R, ph, OW*pw*C) ``x3`` reduced over its ph rows: (R, OW*pw*C)."""
         return _fold(ufunc, [x3[:, i] for i in range(self.pool[0])])
 
-    def block_reduce(self, ufunc, x3):
-        """Reduce each block of (R, ph, OW*pw*C) ``x3`` to one value: (R, OW, C)."""
+    def block_reduce(self, ufunc, x3, out=None):
+        """Reduce each block of (R, ph, OW*pw*C) ``x3`` to one value: (R, OW, C) (into ``out``)."""
         c = self.padded_shape[3]
         rows = self.fold_rows(ufunc, x3).reshape(len(x3), -1, self.pool[1], c)
-        return _fold(ufunc, [rows[:, :, j] for j in range(self.pool[1])])
+        return _fold(ufunc, [rows[:, :, j] for j in range(self.pool[1])], out)
 
     def spread(self, xp, y):
-        """Blocks of (N, OH, OW, C) ``y`` repeated across their columns: (N*OH, 1, OW*pw*C)."""
-        n, oh, ow, c = y.shape
-        return xp.repeat(y.reshape(n * oh, ow, 1, c), self.pool[1], axis=2).reshape(n * oh, 1, -1)
+        """Blocks of (..., OW, C) ``y`` (one block row per OW) repeated across their columns:
+        (block rows, 1, OW*pw*C)."""
+        ow, c = y.shape[-2:]
+        return xp.repeat(y.reshape(-1, ow, 1, c), self.pool[1], axis=2).reshape(-1, 1, ow * self.pool[1] * c)
 
     def unpad(self, xp, g):
         """The gradient of the padded (or block-shaped) input, back in the input's shape."""
@@ -64,11 +65,14 @@ class _Pool(Function):
         return (n,) + tuple((e - p) // s + 1 for e, p, s in zip(extent, self.pool, self.strides)) + (c,)
 
 
-def _fold(ufunc, views):
-    """``ufunc`` applied across ``views`` (at least one), into one new array."""
+def _fold(ufunc, views, out=None):
+    """``ufunc`` applied across ``views`` (at least one), into ``out`` (or one new array)."""
     if len(views) == 1:
-        return views[0].copy()
-    out = ufunc(views[0], views[1])
+        if out is None:
+            return views[0].copy()
+        out[...] = views[0]
+        return out
+    out = ufunc(views[0], views[1], out=out)
     for v in views[2:]:
         ufunc(out, v, out=out)
     return out
@@ -80,8 +84,10 @@ class MaxPool(_Pool):
     def forward(self, xp, x):
         self.x = self.windows(xp, x, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
         shape = self.out_shape(x.shape[0], x.shape[3])
-        if self.blocks:
-            self.y = self.block_reduce(xp.maximum, self.x).reshape(shape)
+        if self.blocks:  # one part of the block rows per thread
+            y = xp.empty((len(self.x),) + shape[2:], dtype=x.dtype)
+            backend.parallel(lambda r: self.block_reduce(xp.maximum, self.x[r], y[r]), len(y), self.x.size)
+            self.y = y.reshape(shape)
         else:
             self.y = _fold(xp.maximum, self.tap_views(self.x, shape))
         return self.y
@@ -90,10 +96,16 @@ class MaxPool(_Pool):
         # NOTE: the gradient goes to one maximum per window, the first in row-major order (as
         # PyTorch), so a window of ties (zeros after a ReLU) passes it on once, not ph*pw times.
         if self.blocks:
-            hits = self.x == self.spread(xp, self.y)
-            if xp.count_nonzero(hits) != self.y.size:  # some block holds its maximum more than once
-                hits = self.keep_first_hits(xp, hits)
-            return self.unpad(xp, hits * self.spread(xp, gy))
+            y, gy = self.y.reshape(len(self.x), -1, gy.shape[3]), gy.reshape(len(self.x), -1, gy.shape[3])
+            g = xp.empty(self.x.shape, dtype=gy.dtype)
+
+            def part(r):
+                hits = self.x[r] == self.spread(xp, y[r])
+                if xp.count_nonzero(hits) != y[r].size:  # some block holds its maximum more than once
+                    hits = self.keep_first_hits(xp, hits)
+                xp.multiply(hits, self.spread(xp, gy[r]), out=g[r])
+            backend.parallel(part, len(g), 3 * g.size)
+            return self.unpad(xp, g)
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
         taken = xp.zeros(self.y.shape, dtype=bool)
         for tap, gtap in zip(self.tap_views(self.x, self.y.shape), self.tap_views(gx, self.y.shape)):
@@ -130,7 +142,7 @@ class MaxPool(_Pool):
         rank = xp.arange(ph * pw, 0, -1).astype(xp.min_scalar_type(ph * pw)).reshape(ph, 1, pw, 1)
         rank = xp.broadcast_to(rank, (ph, ow, pw, c)).reshape(ph, -1)  # first position ranks highest
         key = hits * rank
-        return (key == self.spread(xp, self.block_reduce(xp.maximum, key).reshape(self.y.shape))) & hits
+        return (key == self.spread(xp, self.block_reduce(xp.maximum, key))) & hits
 
 
 class AveragePool(_Pool):
@@ -145,7 +157,13 @@ class AveragePool(_Pool):
         self.count = self.window_counts(xp, x.dtype)
         self.mean = _column_mean(xp, self.pool, shape[3], x.dtype) if self.blocks and not self.padded() else None
         if self.mean is not None:
-            return (self.fold_rows(xp.add, x).reshape(-1, self.mean.shape[0]) @ self.mean).reshape(shape)
+            y = xp.empty((len(x), shape[2], shape[3]), dtype=xp.result_type(x, self.mean))
+
+            def part(r):
+                xp.matmul(self.fold_rows(xp.add, x[r]).reshape(-1, self.mean.shape[0]), self.mean,
+                          out=y[r].reshape(-1, shape[3]))
+            backend.parallel(part, len(y), x.size)
+            return y.reshape(shape)
         total = self.block_reduce(xp.add, x).reshape(shape) if self.blocks else _fold(xp.add, self.tap_views(x, shape))
         return total / self.count
 
@@ -162,11 +180,16 @@ class AveragePool(_Pool):
 
     def backward(self, xp, gy):
         if self.blocks:
-            if self.mean is not None:
-                g = (gy.reshape(-1, self.mean.shape[1]) @ self.mean.T).reshape(len(gy) * gy.shape[1], 1, -1)
-            else:
+            if self.mean is None:
                 g = self.spread(xp, gy / self.count)
-            return self.unpad(xp, xp.broadcast_to(g, (len(g), self.pool[0], g.shape[2])))
+                return self.unpad(xp, xp.broadcast_to(g, (len(g), self.pool[0], g.shape[2])))
+            gy = gy.reshape(-1, gy.shape[2], gy.shape[3])
+            g = xp.empty((len(gy), self.pool[0], gy.shape[1] * self.mean.shape[0]), dtype=gy.dtype)
+
+            def part(r):
+                g[r] = (gy[r].reshape(-1, self.mean.shape[1]) @ self.mean.T).reshape(len(g[r]), 1, -1)
+            backend.parallel(part, len(g), g.size)
+            return self.unpad(xp, g)
         g = gy / self.count
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
         for gtap in self.tap_views(gx, g.shape):

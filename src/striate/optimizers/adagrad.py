@@ -28,9 +28,9 @@ class Adagrad(Optimizer):
     def _build_slots(self, variables):
         self._accumulators = self.add_optimizer_variables(variables, "accumulator", self.initial_accumulator_value)
 
-    def _update_step(self, xp, index, gradient, weight, lr):
-        step, denominator = self._scratch[index]
-        a = self._accumulators[index].data
+    def _update_step(self, xp, gradient, weight, slots, scratch, lr):
+        step, denominator = scratch
+        a = slots["accumulator"]
         xp.multiply(gradient, gradient, out=step)
         a += step
         xp.add(a, self.epsilon, out=denominator)

@@ -56,12 +56,12 @@ class Adam(Optimizer):
         beta_2_power = r(r(self.beta_2) ** step)
         return r(r(lr * r(math.sqrt(r(1.0 - beta_2_power)))) / r(1.0 - beta_1_power))
 
-    def _update_step(self, xp, index, gradient, weight, alpha):
-        step, denominator = self._scratch[index]
-        m, v = self._momentums[index].data, self._velocities[index].data
+    def _update_step(self, xp, gradient, weight, slots, scratch, alpha):
+        step, denominator = scratch
+        m, v = slots["momentum"], slots["velocity"]
         update_moments(xp, gradient, m, v, self.beta_1, self.beta_2, step)
         if self.amsgrad:
-            v_hat = self._velocity_hats[index].data
+            v_hat = slots["velocity_hat"]
             xp.maximum(v_hat, v, out=v_hat)
             v = v_hat
         xp.sqrt(v, out=denominator)

@@ -49,10 +49,10 @@ class Nadam(Optimizer):
         g_factor = r(lr * r(1.0 - u_t) / r(1.0 - u_product))
         return m_factor, g_factor, r(1.0 - r(r(self.beta_2) ** step))
 
-    def _update_step(self, xp, index, gradient, weight, constants):
+    def _update_step(self, xp, gradient, weight, slots, scratch, constants):
         m_factor, g_factor, v_correction = constants
-        step, denominator = self._scratch[index]
-        m, v = self._momentums[index].data, self._velocities[index].data
+        step, denominator = scratch
+        m, v = slots["momentum"], slots["velocity"]
         update_moments(xp, gradient, m, v, self.beta_1, self.beta_2, step)
         xp.multiply(gradient, g_factor, out=step)
         xp.multiply(m, m_factor, out=denominator)

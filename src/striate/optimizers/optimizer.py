@@ -78,6 +78,7 @@ class Optimizer:
         self._trainable_variables = []
         self._index = {}
         self._slots = []
+        self._slot_columns = {}  # slot name -> one slot Variable per trainable variable
         self._scratch = []
         self._clip_buffers = None
         self._iterations = Variable(0, dtype="int64", trainable=False, name="iteration")
@@ -183,6 +184,7 @@ class Optimizer:
             prefix = str(v.path or v.name or "variable").replace("/", "_")
             for name, column in zip(name_list, slots):
                 column.append(self.add_variable(v.shape, initial_value, v.dtype, f"{prefix}_{name}"))
+        self._slot_columns.update(zip(name_list, slots))
         return slots[0] if isinstance(names, str) else slots
 
     def add_variable(self, shape, initial_value=0.0, dtype=None, name=None):
@@ -254,7 +256,7 @@ class Optimizer:
                 v.data *= factor
         constants = self._begin_step(lr, self.iterations + 1, r)
         for i, g, v, scale in zip(indices, grads, variables, scales):
-            self._update_step(xp, i, self._clipped(xp, i, g, scale), v.data, constants)
+            self._update(xp, i, self._clipped(xp, i, g, scale), v.data, constants)
         with no_grad():
             for v in variables:
                 if v.constraint is not None:
@@ -312,8 +314,22 @@ class Optimizer:
         """Scalars shared by every variable's update this step (Python floats rounded by ``r``)."""
         return learning_rate
 
-    def _update_step(self, xp, index, gradient, weight, constants):
-        """Update the array ``weight`` (and the slots of variable ``index``) in place."""
+    def _update(self, xp, index, gradient, weight, constants):
+        """Variable ``index``'s update, split by elements across striate's threads (updates are elementwise)."""
+        slots = {name: column[index].data for name, column in self._slot_columns.items()}
+        arrays = [gradient, weight, *slots.values(), *self._scratch[index]]
+        if not all(a.flags.c_contiguous for a in arrays):
+            return self._update_step(xp, gradient, weight, slots, self._scratch[index], constants)
+        flat, names = [a.reshape(-1) for a in arrays], list(slots)
+
+        def part(r):
+            g, w, *rest = (a[r] for a in flat)
+            self._update_step(xp, g, w, dict(zip(names, rest)), rest[len(names):], constants)
+        backend.parallel(part, weight.size, 12 * weight.size, lead=False)
+
+    def _update_step(self, xp, gradient, weight, slots, scratch, constants):
+        """Update the array ``weight`` and its ``slots`` (a dict of arrays by slot name) in place, from
+        ``gradient``; ``scratch`` holds ``_scratch_count`` arrays of the same shape to work in."""
         raise NotImplementedError(f"{type(self).__name__} must implement _update_step")
 
     def get_config(self):

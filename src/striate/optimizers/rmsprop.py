@@ -38,17 +38,17 @@ class RMSprop(Optimizer):
         self._average_gradients = (self.add_optimizer_variables(variables, "average_gradient") if self.centered
                                    else [])
 
-    def _update_step(self, xp, index, gradient, weight, lr):
-        step, denominator = self._scratch[index]
+    def _update_step(self, xp, gradient, weight, slots, scratch, lr):
+        step, denominator = scratch
         rho = self.rho
-        v = self._velocities[index].data
+        v = slots["velocity"]
         xp.multiply(gradient, gradient, out=step)
         step *= 1 - rho
         v *= rho
         v += step
         xp.add(v, self.epsilon, out=denominator)
         if self.centered:
-            mean = self._average_gradients[index].data
+            mean = slots["average_gradient"]
             xp.multiply(gradient, 1 - rho, out=step)
             mean *= rho
             mean += step
@@ -58,7 +58,7 @@ class RMSprop(Optimizer):
         xp.multiply(gradient, lr, out=step)
         step /= denominator
         if self._momentums:
-            m = self._momentums[index].data
+            m = slots["momentum"]
             m *= self.momentum
             m += step
             weight -= m

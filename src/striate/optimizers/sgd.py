@@ -35,13 +35,13 @@ class SGD(Optimizer):
     def _build_slots(self, variables):
         self._momentums = self.add_optimizer_variables(variables, "momentum") if self.momentum != 0 else []
 
-    def _update_step(self, xp, index, gradient, weight, lr):
-        (step,) = self._scratch[index]
+    def _update_step(self, xp, gradient, weight, slots, scratch, lr):
+        (step,) = scratch
         xp.multiply(gradient, lr, out=step)
         if not self._momentums:
             weight -= step
             return
-        m = self._momentums[index].data
+        m = slots["momentum"]
         m *= self.momentum
         m -= step
         if self.nesterov:

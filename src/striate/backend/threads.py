@@ -1,0 +1,218 @@
+"""Work split across the CPU's cores: striate's own threads, with NumPy's BLAS kept to one.
+
+A training step is matrix products (BLAS) and passes over large arrays (patches, pooling,
+activations). OpenBLAS threads only the products, and its idle threads spin for about 0.1 s after
+each one, so the passes in between ran on one core while the other was busy waiting. striate
+instead sets OpenBLAS to one thread and splits each heavy op across the cores itself, by samples:
+every thread lowers, multiplies and activates its own part of the batch (products included), and
+NumPy releases the GIL inside each array call, so the parts run at the same time.
+
+The split is exact: each output value is computed by the same array calls as without it, only a
+reduction over the batch (a kernel's gradient) adds the threads' partial sums at the end.
+
+Example:
+    >>> from striate.backend import threads
+    >>> threads.parallel(lambda s: s, 8, cost=0)   # too little work: one part
+    [slice(0, 8, None)]
+"""
+import os
+import queue
+import threading
+import time
+
+import numpy as np
+
+# NOTE: handing a part to a thread and back costs about 20 microseconds; a part should do a
+# few hundred microseconds of work (about 2^17 values passed over once) to be worth it.
+MIN_COST = 1 << 18
+
+QUIET = 1.0
+
+_state = {"threads": 1, "pool": None, "blas": None, "cpu": True, "split_at": -QUIET}
+
+
+def _blas():
+    """NumPy's bundled OpenBLAS thread-count functions (set, get) through ctypes, or None."""
+    if _state["blas"] is None:
+        import ctypes
+        import glob
+        _state["blas"] = ()
+        libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+        for path in glob.glob(os.path.join(libs, "*openblas*")):
+            lib = ctypes.CDLL(path)
+            for suffix in ("64_", "", "_64"):
+                setter = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None) or \
+                    getattr(lib, f"openblas_set_num_threads{suffix}", None)
+                getter = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None) or \
+                    getattr(lib, f"openblas_get_num_threads{suffix}", None)
+                if setter and getter:
+                    _state["blas"] = (setter, getter)
+                    break
+    return _state["blas"] or None
+
+
+def blas_threads():
+    """How many threads NumPy's BLAS uses for a matrix product, or None when it cannot be reached."""
+    blas = _blas()
+    return None if blas is None else int(blas[1]())
+
+
+def set_num_threads(n):
+    """Split striate's heavy ops across ``n`` threads (NumPy's BLAS then runs one thread in each).
+
+    Where NumPy's BLAS is not the OpenBLAS it ships with (its thread count cannot be set from here),
+    striate stays on one thread and leaves the products' threading to that BLAS.
+
+    Args:
+        n: the number of threads, at least 1 (the default at import: the CPUs this process may use,
+            or the environment variable ``STRIATE_NUM_THREADS``).
+
+    Returns:
+        The number of threads striate now uses.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads expects an int >= 1, received {n!r}")
+    blas = _blas()
+    if blas is None:
+        n = 1
+    else:
+        blas[0](1)
+    if _state["pool"] is not None:
+        _state["pool"].close()
+    _state["threads"], _state["pool"] = n, (_Pool(n - 1) if n > 1 else None)
+    return n
+
+
+class blas_on_all_threads:
+    """A context in which NumPy's BLAS uses all of striate's threads (for products that stand alone)."""
+
+    def __enter__(self):
+        if _state["threads"] > 1:
+            _state["blas"][0](_state["threads"])
+
+    def __exit__(self, *exc):
+        if _state["threads"] > 1:
+            _state["blas"][0](1)
+
+
+def get_num_threads():
+    """The number of threads striate splits its heavy ops across."""
+    return _state["threads"]
+
+
+class _Pool:
+    """``size`` worker threads, each taking tasks from its own queue and answering on a shared one."""
+
+    def __init__(self, size):
+        self.done = queue.SimpleQueue()
+        self.inboxes = [queue.SimpleQueue() for _ in range(size)]
+        self.lock = threading.Lock()
+        for inbox in self.inboxes:
+            threading.Thread(target=self.serve, args=(inbox,), daemon=True, name="striate-worker").start()
+
+    def serve(self, inbox):
+        while True:
+            task = inbox.get()
+            if task is None:
+                return
+            k, work, part = task
+            try:
+                self.done.put((k, work(part), None))
+            except BaseException as e:  # handed back to the caller, raised there
+                self.done.put((k, None, e))
+
+    def close(self):
+        for inbox in self.inboxes:
+            inbox.put(None)
+
+    def run(self, work, n, parts):
+        bounds = [n * k // parts for k in range(parts + 1)]
+        slices = [slice(bounds[k], bounds[k + 1]) for k in range(parts)]
+        for k in range(1, parts):
+            self.inboxes[k - 1].put((k, work, slices[k]))
+        results, error = [None] * parts, None
+        try:
+            results[0] = work(slices[0])
+        except BaseException as e:
+            error = e
+        for _ in range(1, parts):
+            k, value, e = self.done.get()
+            results[k] = value
+            error = error or e
+        if error is not None:
+            raise error
+        return results
+
+
+def parallel(work, n, cost, lead=True):
+    """``[work(part) for part in parts]`` with ``parts`` contiguous slices covering ``range(n)``, run
+    at the same time on striate's threads (the calling thread takes the first part).
+
+    ``cost`` is about how many values the whole work passes over; below ``MIN_COST`` per part there
+    are fewer parts (one, for small work). With ``lead=False`` (lone matrix products, optimizer
+    updates) the work is split only while other work is being split (see ``_whole``). Exceptions in
+    any part are raised here, after all parts end.
+    """
+    pool = _state["pool"] if _state["cpu"] else None  # a GPU runs each array call in parallel itself
+    parts = 1 if pool is None else max(1, min(_state["threads"], n, int(cost // MIN_COST)))
+    # NOTE: one split at a time: a call from inside a part, or from a second user thread while
+    # the threads are busy, runs as one part in its own thread.
+    if pool is None or not pool.lock.acquire(blocking=False):
+        return [work(slice(0, n))]
+    try:
+        if parts > 1 and (lead or _splitting()):
+            results = pool.run(work, n, parts)
+            _state["split_at"] = time.perf_counter()
+            return results
+        return [_whole(work, n)]
+    finally:
+        pool.lock.release()
+
+
+def _splitting():
+    return time.perf_counter() - _state["split_at"] < QUIET
+
+
+def _whole(work, n):
+    """``work`` on all of ``range(n)`` in this thread, its matrix products on all threads unless
+    the work was split recently.
+
+    NOTE: where nothing is split (small batches, models of matrix products only), BLAS threads
+    each product best: its idle threads wait spinning, where striate's have to be woken (measured:
+    121 against 167 microseconds for a (32, 784) by (784, 256) product). But they keep spinning
+    for about 0.1 s after each product, taking a core from the parts of any split work in that
+    time; so while work is being split (the last split less than ``QUIET`` seconds ago), products
+    run on one thread. Which thread computes a product does not change its result.
+    """
+    if _splitting():
+        return work(slice(0, n))
+    _state["blas"][0](_state["threads"])
+    try:
+        return work(slice(0, n))
+    finally:
+        _state["blas"][0](1)
+
+
+def _threads_at_start():
+    value = os.environ.get("STRIATE_NUM_THREADS")
+    if value is not None:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(f"STRIATE_NUM_THREADS must be an int >= 1, received {value!r}") from None
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _after_fork():
+    # NOTE: a forked child has none of the parent's threads; it starts its own pool.
+    _state["pool"] = None
+    if _state["threads"] > 1:
+        _state["pool"] = _Pool(_state["threads"] - 1)
+
+
+set_num_threads(_threads_at_start())
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)

@@ -1,0 +1,89 @@
+"""striate's own threads: work split by samples across them, with NumPy's BLAS kept to one thread."""
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import striate
+from striate import backend
+from striate.backend import threads
+
+
+def test_parts_cover_the_range_in_order(split_work):
+    seen = []
+    results = backend.parallel(lambda s: (seen.append(threading.get_ident()), s)[1], 10, cost=10)
+    assert results == [slice(0, 5), slice(5, 10)]
+    assert len(set(seen)) == 2  # the caller took one part, a worker the other
+
+
+def test_small_work_runs_in_one_part():
+    assert backend.parallel(lambda s: s, 100, cost=threads.MIN_COST) == [slice(0, 100)]
+
+
+def test_an_error_in_a_worker_is_raised_in_the_caller_and_the_threads_go_on(split_work):
+    def work(s):
+        if s.start:
+            raise KeyError("in the second part")
+        return s
+    with pytest.raises(KeyError, match="in the second part"):
+        backend.parallel(work, 4, cost=4)
+    assert backend.parallel(lambda s: s.stop - s.start, 4, cost=4) == [2, 2]
+
+
+def test_work_split_from_inside_a_part_runs_whole(split_work):
+    inner = backend.parallel(lambda s: backend.parallel(lambda t: t, 6, cost=6), 4, cost=4)
+    assert inner == [[slice(0, 6)], [slice(0, 6)]]
+
+
+def test_thread_count_is_checked_and_blas_kept_to_one():
+    before = backend.get_num_threads()
+    with pytest.raises(ValueError, match=r"set_num_threads expects an int >= 1, received 0"):
+        backend.set_num_threads(0)
+    try:
+        assert backend.set_num_threads(3) in (1, 3)
+        assert backend.get_num_threads() in (1, 3)
+        if backend.blas_threads() is not None:
+            assert backend.blas_threads() == 1
+    finally:
+        backend.set_num_threads(before)
+
+
+def _train_convnet(steps=3):
+    L = striate.layers
+    striate.utils.set_random_seed(1)
+    model = striate.Sequential([striate.Input((12, 12, 1)), L.Conv2D(8, 3, activation="relu"), L.MaxPooling2D(2),
+                                L.Conv2D(4, 3, activation="tanh"), L.AveragePooling2D(2), L.Flatten(),
+                                L.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((16 * steps, 12, 12, 1), dtype=np.float32), rng.integers(0, 10, 16 * steps)
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    return model.get_weights(), model.predict(x, verbose=0)
+
+
+def test_training_split_across_threads_matches_training_in_one_piece(monkeypatch):
+    whole = _train_convnet()
+    before = threads.get_num_threads()
+    threads.set_num_threads(2)
+    monkeypatch.setattr(threads, "MIN_COST", 1)
+    monkeypatch.setattr(threads, "QUIET", float("inf"))
+    try:
+        split = _train_convnet()
+    finally:
+        threads.set_num_threads(before)
+    # NOTE: outputs are computed by the same calls either way; kernel gradients add the parts'
+    # sums, so the weights may differ in the last bits.
+    for a, b in zip(whole[0], split[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(whole[1], split[1], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_has_threads_of_its_own(split_work):
+    pid = os.fork()
+    if pid == 0:  # the child: its parts must still run (the parent's worker threads are not here)
+        ok = backend.parallel(lambda s: s, 4, cost=4) == [slice(0, 2), slice(2, 4)]
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
