@@ -24,7 +24,7 @@ import numpy as np
 
 # NOTE: handing a part to a thread and back costs about 20 microseconds; a part should do a
 # few hundred microseconds of work (about 2^17 values passed over once) to be worth it.
-MIN_COST = 1 << 18
+MIN_COST = 1 << 17
 
 QUIET = 1.0
 

@@ -318,7 +318,7 @@ class Optimizer:
         """Variable ``index``'s update, split by elements across striate's threads (updates are elementwise)."""
         slots = {name: column[index].data for name, column in self._slot_columns.items()}
         arrays = [gradient, weight, *slots.values(), *self._scratch[index]]
-        if not all(a.flags.c_contiguous for a in arrays):
+        if 6 * weight.size < backend.threads.MIN_COST or not all(a.flags.c_contiguous for a in arrays):
             return self._update_step(xp, gradient, weight, slots, self._scratch[index], constants)
         flat, names = [a.reshape(-1) for a in arrays], list(slots)
 
