@@ -87,12 +87,21 @@ def torch_epoch_fn(name, x, y, batch):
     return epoch
 
 
-def fit_epoch_fn(lib, name, x, y, batch):
+def fit_epoch_fn(lib, name, x, y, batch, accelerated=None):
+    """One epoch of ``model.fit``; for striate, ``accelerated`` picks NumPy alone (False) or the compiled
+    kernels of striate[fast] (True)."""
     model = build_striate(lib, name)
 
     def epoch():
+        if accelerated is not None:
+            lib.backend.set_accelerated(accelerated)
         model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True)
     return epoch
+
+
+def has_numba():
+    import importlib.util
+    return importlib.util.find_spec("numba") is not None
 
 
 def throughput(repeats, samples, batches, models, with_keras=True):
@@ -107,7 +116,10 @@ def throughput(repeats, samples, batches, models, with_keras=True):
         x = rng.random(shape, dtype=np.float32)
         y = rng.integers(0, 10, samples).astype(np.int64)
         for batch in batches:
-            runners = {"striate": fit_epoch_fn(striate, name, x, y, batch), "torch": torch_epoch_fn(name, x, y, batch)}
+            runners = {"striate": fit_epoch_fn(striate, name, x, y, batch, accelerated=False)}
+            if has_numba():
+                runners["fast"] = fit_epoch_fn(striate, name, x, y, batch, accelerated=True)
+            runners["torch"] = torch_epoch_fn(name, x, y, batch)
             if with_keras:
                 import keras
                 runners["keras"] = fit_epoch_fn(keras, name, x, y, batch)
@@ -121,20 +133,22 @@ def throughput(repeats, samples, batches, models, with_keras=True):
                     run()
                     times[k].append(time.perf_counter() - t)
             ips = {k: samples / statistics.median(v) for k, v in times.items()}
+            shipped = ips.get("fast", ips["striate"])  # what an install with striate[fast] runs, if present
             row = {"model": name, "batch": batch, **{f"{k}_ips": v for k, v in ips.items()},
-                   "vs_torch": ips["striate"] / ips["torch"]}
+                   "vs_torch": ips["striate"] / ips["torch"], "fast_vs_torch": shipped / ips["torch"]}
             if with_keras:
-                row["vs_keras"] = ips["striate"] / ips["keras"]
+                row["vs_keras"] = shipped / ips["keras"]
             rows.append(row)
             print(format_row(row), flush=True)
     return rows
 
 
 def format_row(r):
-    keras = f"{r['keras_ips']:>9.0f}" if "keras_ips" in r else f"{'-':>9}"
-    vk = f"{r['vs_keras']:>8.2f}" if "vs_keras" in r else f"{'-':>8}"
-    return (f"{r['model']:<8} {r['batch']:>5} {r['striate_ips']:>9.0f} {r['torch_ips']:>9.0f} {keras} "
-            f"{r['vs_torch']:>8.2f} {vk}")
+    def cell(key, spec):
+        return format(r[key], spec) if key in r else f"{'-':>{spec[1:].split('.')[0].rstrip('f')}}"
+    return (f"{r['model']:<8} {r['batch']:>5} {cell('striate_ips', '>9.0f')} {cell('fast_ips', '>9.0f')} "
+            f"{r['torch_ips']:>9.0f} {cell('keras_ips', '>9.0f')} {r['vs_torch']:>8.2f} "
+            f"{r['fast_vs_torch']:>8.2f} {cell('vs_keras', '>8.2f')}")
 
 
 MEMORY_SCRIPT = r"""
@@ -209,12 +223,16 @@ def main():
     import torch
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; {a.samples} images per epoch, "
           f"median of {a.repeats} interleaved repeats")
-    print(f"{'model':<8} {'batch':>5} {'striate':>9} {'torch':>9} {'keras':>9} {'/torch':>8} {'/keras':>8}   (images/s)")
+    print("images/s. striate: NumPy alone; fast: with striate[fast]'s compiled kernels (Numba"
+          f"{'' if has_numba() else ', not installed: fast/ columns show NumPy alone'}); /torch: NumPy alone")
+    print(f"{'model':<8} {'batch':>5} {'striate':>9} {'fast':>9} {'torch':>9} {'keras':>9} {'/torch':>8} "
+          f"{'fast/tor':>8} {'fast/ker':>8}")
     rows = throughput(a.repeats, a.samples, [int(b) for b in a.batches.split(",")], a.models.split(","),
                       not a.no_keras)
-    print(f"minimum striate/torch: {min(r['vs_torch'] for r in rows):.2f}")
+    print(f"minimum striate/torch (NumPy alone): {min(r['vs_torch'] for r in rows):.2f}")
+    print(f"minimum striate[fast]/torch: {min(r['fast_vs_torch'] for r in rows):.2f}")
     if not a.no_keras:
-        print(f"minimum striate/keras: {min(r['vs_keras'] for r in rows):.2f}")
+        print(f"minimum striate[fast]/keras: {min(r['vs_keras'] for r in rows):.2f}")
     result = {"throughput": rows}
     if not a.no_extras:
         mem = peak_memory()

@@ -7,10 +7,22 @@ import torch
 import torch.nn.functional as F
 from opcheck import check_op
 
-from striate import ops
+from striate import backend, ops
 from striate.autodiff import Tensor
 
 rng = np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True, params=["numpy", "compiled"])
+def kernels(request):
+    """Every case on NumPy alone and through the compiled kernels of ``striate[fast]`` (Numba)."""
+    from striate.backend import accel
+    if request.param == "compiled":
+        pytest.importorskip("numba", reason="the compiled kernels need Numba (pip install 'striate[fast]')")
+    before = accel._state["wanted"]
+    backend.set_accelerated(request.param == "compiled")
+    yield request.param
+    backend.set_accelerated(before)
 
 
 def _pair(v):
@@ -53,6 +65,8 @@ POOL_CASES = [  # batch, (h, w), channels, pool, strides, padding
     (2, (7, 9), 2, 2, None, "same"),
     (2, (7, 9), 2, 4, 2, "same"),
     (2, (6, 7), 3, (2, 3), (1, 2), "same"),
+    (2, (7, 9), 16, 2, None, "valid"),       # channels enough for the compiled kernels
+    (2, (8, 7), 17, (2, 3), None, "same"),
 ]
 
 
@@ -70,10 +84,11 @@ def test_average_pool(n, hw, c, pool, strides, padding):
              lambda x: torch_average_pool(x, pool, strides, padding), [x])
 
 
+@pytest.mark.parametrize("channels", [3, 16])
 @pytest.mark.parametrize("pool,strides", [(2, None), (3, 2), (4, None)])
-def test_max_pool_sends_a_tied_window_gradient_once_to_the_first_maximum(pool, strides):
+def test_max_pool_sends_a_tied_window_gradient_once_to_the_first_maximum(pool, strides, channels):
     # After a ReLU many windows are all zeros: PyTorch routes the gradient to the first one.
-    x = np.maximum(rng.integers(-3, 2, size=(2, 9, 8, 3)), 0).astype(np.float32)
+    x = np.maximum(rng.integers(-3, 2, size=(2, 9, 8, channels)), 0).astype(np.float32)
     t = Tensor(x, requires_grad=True)
     y = ops.max_pool(t, pool, strides)
     g = rng.standard_normal(y.shape).astype(np.float32)
@@ -84,11 +99,12 @@ def test_max_pool_sends_a_tied_window_gradient_once_to_the_first_maximum(pool, s
     np.testing.assert_allclose(t.grad, xt.grad.numpy(), rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("channels", [5, 16])
 @pytest.mark.parametrize("pool", [2, 3])
-def test_max_pool_with_a_few_tied_windows(pool):
+def test_max_pool_with_a_few_tied_windows(pool, channels):
     # A few ties among distinct values (the usual case in real data) take the path that visits
     # only the tied windows; the rest keep their single maximum.
-    x = rng.standard_normal((3, 12, 12, 5)).astype(np.float32)
+    x = rng.standard_normal((3, 12, 12, channels)).astype(np.float32)
     x[0, 0, 1, 2] = x[0, 0, 0, 2] = 9.0        # two maxima in one window, same row
     x[1, 4, 3, 0] = x[1, 3, 5, 0] = 9.0 if pool == 3 else x[1, 4, 3, 0]
     x[2, 7, 7, 4] = x[2, 6, 7, 4] = x[2, 7, 6, 4] = 9.0  # three, across rows
@@ -99,6 +115,14 @@ def test_max_pool_with_a_few_tied_windows(pool):
     xt = torch.tensor(x, requires_grad=True)
     torch_max_pool(xt, pool, None, "valid").backward(torch.from_numpy(g))
     np.testing.assert_array_equal(t.grad, xt.grad.numpy())
+
+
+@pytest.mark.parametrize("channels", [3, 16])
+def test_max_pool_passes_nan_on(channels):
+    x = rng.standard_normal((2, 4, 4, channels)).astype(np.float32)
+    x[0, 1, 1, 2] = x[1, 2, 3, 0] = np.nan
+    y = ops.max_pool(x, 2).numpy()
+    assert np.isnan(y[0, 0, 0, 2]) and np.isnan(y[1, 1, 1, 0]) and np.isnan(y).sum() == 2
 
 
 def test_pool_1d_and_channels_first():

@@ -13,7 +13,9 @@ import os
 
 import numpy as np
 
+from striate.backend import accel as _accel
 from striate.backend import threads as _threads
+from striate.backend.accel import set_accelerated  # noqa: F401
 from striate.backend.threads import blas_on_all_threads, blas_threads, get_num_threads, parallel, set_num_threads  # noqa: F401
 
 _state = {"xp": np, "floatx": "float32", "rng": np.random.default_rng(), "seed": None}
@@ -40,7 +42,7 @@ def set_device(device):
         _state["xp"] = cupy
     else:
         raise ValueError(f"set_device expects 'cpu' or 'gpu', received {device!r}")
-    _threads._state["cpu"] = device == "cpu"
+    _threads._state["cpu"] = _accel._state["cpu"] = device == "cpu"
     set_seed(_state["seed"])
 
 

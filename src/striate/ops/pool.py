@@ -8,6 +8,7 @@ Two ways to visit the windows, both without Python loops over pixels:
 - taps: otherwise, a loop over the ph*pw positions in the window, each a strided view of the image.
 """
 from striate import backend
+from striate.backend import accel
 from striate.autodiff import Function
 from striate.ops._base import shape_of
 from striate.ops.conv import check_padding, negate, pad_or_crop, spatial_tuple, taps, to_nhwc, window_pads
@@ -81,10 +82,39 @@ def _fold(ufunc, views, out=None):
 class MaxPool(_Pool):
     """The maximum of each window; its gradient goes to one maximum per window."""
 
+    first = None  # with the compiled kernels: the position of each block's maximum
+
+    def compiled(self, xp, x):
+        """The compiled kernels (``backend.accel``) and the padded input as contiguous (R, ph, OW, pw, C)
+        blocks, where they serve this pool; else None and None.
+
+        NOTE: the kernels vectorize over channels, so they pay from 16 channels on (measured, 2x2 on
+        32 channels: 0.13 + 0.17 ms against NumPy's 0.27 + 0.71; 4x4 on 6: 0.33 + 0.25 against 0.13 + 0.26).
+        """
+        n, h, w, c = self.padded_shape
+        kernels = accel.kernels() if self.blocks and c >= 16 and x.dtype.kind == "f" and x.dtype.itemsize >= 4 \
+            else None
+        if kernels is None or self.pool[0] * self.pool[1] > 255:
+            return None, None
+        return kernels, xp.ascontiguousarray(x).reshape(len(x), self.pool[0], w // self.pool[1], self.pool[1], c)
+
+    def compiled_grad(self, xp, gy):
+        """``gy`` as contiguous (R, OW, C) and an empty input gradient as (R, ph, OW, pw, C) blocks."""
+        (n, h, w, c), (ph, pw) = self.padded_shape, self.pool
+        gy = xp.ascontiguousarray(gy).reshape(n * h // ph, -1, c)
+        return gy, xp.empty((len(gy), ph, w // pw, pw, c), dtype=gy.dtype)
+
     def forward(self, xp, x):
         self.x = self.windows(xp, x, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
         shape = self.out_shape(x.shape[0], x.shape[3])
-        if self.blocks:  # one part of the block rows per thread
+        self.kernels, x5 = self.compiled(xp, self.x)
+        if self.kernels is not None:  # one pass, which also notes where each maximum is
+            y = xp.empty((len(x5),) + shape[2:], dtype=x.dtype)
+            self.first = xp.empty(y.shape, dtype=xp.uint8)
+            kernel = self.kernels.max_pool_blocks(self.pool)
+            backend.parallel(lambda r: kernel(x5[r], y[r], self.first[r]), len(y), x5.size)
+            self.x, self.y = None, y.reshape(shape)  # the backward pass needs only ``first``
+        elif self.blocks:  # one part of the block rows per thread
             y = xp.empty((len(self.x),) + shape[2:], dtype=x.dtype)
             backend.parallel(lambda r: self.block_reduce(xp.maximum, self.x[r], y[r]), len(y), self.x.size)
             self.y = y.reshape(shape)
@@ -95,6 +125,10 @@ class MaxPool(_Pool):
     def backward(self, xp, gy):
         # NOTE: the gradient goes to one maximum per window, the first in row-major order (as
         # PyTorch), so a window of ties (zeros after a ReLU) passes it on once, not ph*pw times.
+        if self.kernels is not None:
+            gy, g = self.compiled_grad(xp, gy)
+            backend.parallel(lambda r: self.kernels.max_pool_blocks_grad(gy[r], self.first[r], g[r]), len(g), g.size)
+            return self.unpad(xp, g)
         if self.blocks:
             y, gy = self.y.reshape(len(self.x), -1, gy.shape[3]), gy.reshape(len(self.x), -1, gy.shape[3])
             g = xp.empty(self.x.shape, dtype=gy.dtype)
