@@ -16,7 +16,7 @@ import numpy as np
 from striate.backend import accel as _accel
 from striate.backend import threads as _threads
 from striate.backend.accel import set_accelerated  # noqa: F401
-from striate.backend.threads import blas_on_all_threads, blas_threads, get_num_threads, parallel, set_num_threads  # noqa: F401
+from striate.backend.threads import blas_threads, get_num_threads, parallel, set_num_threads  # noqa: F401
 
 _state = {"xp": np, "floatx": "float32", "rng": np.random.default_rng(), "seed": None}
 

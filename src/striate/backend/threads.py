@@ -28,7 +28,7 @@ MIN_COST = 1 << 17
 
 QUIET = 1.0
 
-_state = {"threads": 1, "pool": None, "blas": None, "cpu": True, "split_at": -QUIET}
+_state = {"threads": 1, "pool": None, "blas": None, "blas_threads": None, "cpu": True, "split_at": -QUIET}
 
 
 def _blas():
@@ -72,27 +72,14 @@ def set_num_threads(n):
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads expects an int >= 1, received {n!r}")
-    blas = _blas()
-    if blas is None:
+    if _blas() is None:
         n = 1
     else:
-        blas[0](1)
+        _set_blas(1)
     if _state["pool"] is not None:
         _state["pool"].close()
     _state["threads"], _state["pool"] = n, (_Pool(n - 1) if n > 1 else None)
     return n
-
-
-class blas_on_all_threads:
-    """A context in which NumPy's BLAS uses all of striate's threads (for products that stand alone)."""
-
-    def __enter__(self):
-        if _state["threads"] > 1:
-            _state["blas"][0](_state["threads"])
-
-    def __exit__(self, *exc):
-        if _state["threads"] > 1:
-            _state["blas"][0](1)
 
 
 def get_num_threads():
@@ -144,14 +131,20 @@ class _Pool:
         return results
 
 
-def parallel(work, n, cost, lead=True):
+def parallel(work, n, cost, kind="products"):
     """``[work(part) for part in parts]`` with ``parts`` contiguous slices covering ``range(n)``, run
     at the same time on striate's threads (the calling thread takes the first part).
 
     ``cost`` is about how many values the whole work passes over; below ``MIN_COST`` per part there
-    are fewer parts (one, for small work). With ``lead=False`` (lone matrix products, optimizer
-    updates) the work is split only while other work is being split (see ``_whole``). Exceptions in
-    any part are raised here, after all parts end.
+    are fewer parts (one, for small work). ``kind`` says what the work does:
+
+    - ``"products"``: matrix products and passes over their results (a convolution);
+    - ``"elementwise"``: passes over arrays only (pooling, activations, optimizer updates);
+    - ``"follows"``: work split only while work with products is being split (see ``_whole``), else
+      run whole with BLAS on all threads: lone matrix products, and short passes that come between
+      them (optimizer updates; measured slower split while BLAS's idle threads spin).
+
+    Exceptions in any part are raised here, after all parts end.
     """
     pool = _state["pool"] if _state["cpu"] else None  # a GPU runs each array call in parallel itself
     parts = 1 if pool is None else max(1, min(_state["threads"], n, int(cost // MIN_COST)))
@@ -160,11 +153,14 @@ def parallel(work, n, cost, lead=True):
     if pool is None or not pool.lock.acquire(blocking=False):
         return [work(slice(0, n))]
     try:
-        if parts > 1 and (lead or _splitting()):
+        if parts > 1 and (kind != "follows" or _splitting()):
+            if kind == "products":
+                _set_blas(1)
             results = pool.run(work, n, parts)
-            _state["split_at"] = time.perf_counter()
+            if kind == "products":
+                _state["split_at"] = time.perf_counter()
             return results
-        return [_whole(work, n)]
+        return [_whole(work, n) if kind != "elementwise" else work(slice(0, n))]
     finally:
         pool.lock.release()
 
@@ -175,22 +171,24 @@ def _splitting():
 
 def _whole(work, n):
     """``work`` on all of ``range(n)`` in this thread, its matrix products on all threads unless
-    the work was split recently.
+    work with products was split recently (NumPy's BLAS is left so, for the next call).
 
-    NOTE: where nothing is split (small batches, models of matrix products only), BLAS threads
+    NOTE: where no products are split (small batches, models of matrix products only), BLAS threads
     each product best: its idle threads wait spinning, where striate's have to be woken (measured:
     121 against 167 microseconds for a (32, 784) by (784, 256) product). But they keep spinning
     for about 0.1 s after each product, taking a core from the parts of any split work in that
-    time; so while work is being split (the last split less than ``QUIET`` seconds ago), products
-    run on one thread. Which thread computes a product does not change its result.
+    time; so while work with products is being split (the last split less than ``QUIET`` seconds
+    ago), products run on one thread. Which thread computes a product does not change its result.
     """
-    if _splitting():
-        return work(slice(0, n))
-    _state["blas"][0](_state["threads"])
-    try:
-        return work(slice(0, n))
-    finally:
-        _state["blas"][0](1)
+    _set_blas(1 if _splitting() else _state["threads"])
+    return work(slice(0, n))
+
+
+def _set_blas(n):
+    """NumPy's BLAS on ``n`` threads (set only when it changes: BLAS parks its threads when told)."""
+    if _state["blas_threads"] != n:
+        _state["blas"][0](n)
+        _state["blas_threads"] = n
 
 
 def _threads_at_start():

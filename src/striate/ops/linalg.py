@@ -70,7 +70,7 @@ def product_rows(xp, a, b, then=None):
         if then is not None:
             then(y[r])
     # NOTE: a product does about 16 multiply-adds in the time a pass spends on one value
-    backend.parallel(part, len(y), a.shape[0] * a.shape[1] * b.shape[1] // 16, lead=False)
+    backend.parallel(part, len(y), a.shape[0] * a.shape[1] * b.shape[1] // 16, kind="follows")
     return y
 
 

@@ -112,11 +112,13 @@ class MaxPool(_Pool):
             y = xp.empty((len(x5),) + shape[2:], dtype=x.dtype)
             self.first = xp.empty(y.shape, dtype=xp.uint8)
             kernel = self.kernels.max_pool_blocks(self.pool)
-            backend.parallel(lambda r: kernel(x5[r], y[r], self.first[r]), len(y), x5.size)
+            backend.parallel(lambda r: kernel(x5[r], y[r], self.first[r]), len(y), x5.size,
+                             kind="elementwise")
             self.x, self.y = None, y.reshape(shape)  # the backward pass needs only ``first``
         elif self.blocks:  # one part of the block rows per thread
             y = xp.empty((len(self.x),) + shape[2:], dtype=x.dtype)
-            backend.parallel(lambda r: self.block_reduce(xp.maximum, self.x[r], y[r]), len(y), self.x.size)
+            backend.parallel(lambda r: self.block_reduce(xp.maximum, self.x[r], y[r]), len(y), self.x.size,
+                             kind="elementwise")
             self.y = y.reshape(shape)
         else:
             self.y = _fold(xp.maximum, self.tap_views(self.x, shape))
@@ -127,7 +129,8 @@ class MaxPool(_Pool):
         # PyTorch), so a window of ties (zeros after a ReLU) passes it on once, not ph*pw times.
         if self.kernels is not None:
             gy, g = self.compiled_grad(xp, gy)
-            backend.parallel(lambda r: self.kernels.max_pool_blocks_grad(gy[r], self.first[r], g[r]), len(g), g.size)
+            backend.parallel(lambda r: self.kernels.max_pool_blocks_grad(gy[r], self.first[r], g[r]), len(g),
+                             g.size, kind="elementwise")
             return self.unpad(xp, g)
         if self.blocks:
             y, gy = self.y.reshape(len(self.x), -1, gy.shape[3]), gy.reshape(len(self.x), -1, gy.shape[3])
@@ -138,7 +141,7 @@ class MaxPool(_Pool):
                 if xp.count_nonzero(hits) != y[r].size:  # some block holds its maximum more than once
                     hits = self.keep_first_hits(xp, hits)
                 xp.multiply(hits, self.spread(xp, gy[r]), out=g[r])
-            backend.parallel(part, len(g), 3 * g.size)
+            backend.parallel(part, len(g), 3 * g.size, kind="elementwise")
             return self.unpad(xp, g)
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
         taken = xp.zeros(self.y.shape, dtype=bool)
@@ -196,7 +199,7 @@ class AveragePool(_Pool):
             def part(r):
                 xp.matmul(self.fold_rows(xp.add, x[r]).reshape(-1, self.mean.shape[0]), self.mean,
                           out=y[r].reshape(-1, shape[3]))
-            backend.parallel(part, len(y), x.size)
+            backend.parallel(part, len(y), x.size, kind="elementwise")
             return y.reshape(shape)
         total = self.block_reduce(xp.add, x).reshape(shape) if self.blocks else _fold(xp.add, self.tap_views(x, shape))
         return total / self.count
@@ -222,7 +225,7 @@ class AveragePool(_Pool):
 
             def part(r):
                 g[r] = (gy[r].reshape(-1, self.mean.shape[1]) @ self.mean.T).reshape(len(g[r]), 1, -1)
-            backend.parallel(part, len(g), g.size)
+            backend.parallel(part, len(g), g.size, kind="elementwise")
             return self.unpad(xp, g)
         g = gy / self.count
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)

@@ -325,7 +325,7 @@ class Optimizer:
         def part(r):
             g, w, *rest = (a[r] for a in flat)
             self._update_step(xp, g, w, dict(zip(names, rest)), rest[len(names):], constants)
-        backend.parallel(part, weight.size, 12 * weight.size, lead=False)
+        backend.parallel(part, weight.size, 12 * weight.size, kind="follows")
 
     def _update_step(self, xp, gradient, weight, slots, scratch, constants):
         """Update the array ``weight`` and its ``slots`` (a dict of arrays by slot name) in place, from
