@@ -165,7 +165,12 @@ if {which!r} == "striate":
     bench.fit_epoch_fn(striate, "cnn", x, y, 32)()
 else:
     bench.torch_epoch_fn("cnn", x, y, 32)()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# NOTE: VmHWM, the peak of this process's own memory map; ru_maxrss would carry over the parent's peak
+# through fork and exec (Linux keeps it), so a large parent made both children report its size.
+try:
+    print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024)
+except OSError:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
