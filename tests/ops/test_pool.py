@@ -7,22 +7,10 @@ import torch
 import torch.nn.functional as F
 from opcheck import check_op
 
-from striate import backend, ops
+from striate import ops
 from striate.autodiff import Tensor
 
 rng = np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True, params=["numpy", "compiled"])
-def kernels(request):
-    """Every case on NumPy alone and through the compiled kernels of ``striate[fast]`` (Numba)."""
-    from striate.backend import accel
-    if request.param == "compiled":
-        pytest.importorskip("numba", reason="the compiled kernels need Numba (pip install 'striate[fast]')")
-    before = accel._state["wanted"]
-    backend.set_accelerated(request.param == "compiled")
-    yield request.param
-    backend.set_accelerated(before)
 
 
 def _pair(v):

@@ -1,6 +1,7 @@
 """Adam and AdamW: adaptive moment estimation, with coupled-free (decoupled) weight decay for AdamW."""
 import math
 
+from striate.backend import accel
 from striate.optimizers.optimizer import Optimizer
 
 
@@ -59,6 +60,13 @@ class Adam(Optimizer):
     def _update_step(self, xp, gradient, weight, slots, scratch, alpha):
         step, denominator = scratch
         m, v = slots["momentum"], slots["velocity"]
+        kernels = accel.kernels()
+        if kernels is not None and not self.amsgrad and all(
+                a.dtype == "float32" and a.flags.c_contiguous for a in (gradient, weight, m, v)):
+            f32 = xp.float32  # striate[fast]: one pass, the same float32 roundings as below
+            kernels.adam(gradient.reshape(-1), weight.reshape(-1), m.reshape(-1), v.reshape(-1), f32(self.beta_1),
+                         f32(1 - self.beta_1), f32(self.beta_2), f32(1 - self.beta_2), f32(alpha), f32(self.epsilon))
+            return
         update_moments(xp, gradient, m, v, self.beta_1, self.beta_2, step)
         if self.amsgrad:
             v_hat = slots["velocity_hat"]

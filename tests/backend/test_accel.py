@@ -1,0 +1,66 @@
+"""striate[fast]'s compiled kernels (Numba) against NumPy, where NumPy alone is the reference."""
+import numpy as np
+import pytest
+
+from striate import backend
+from striate.backend import accel
+
+numba = pytest.importorskip("numba", reason="the compiled kernels need Numba (pip install 'striate[fast]')")
+
+
+def test_tanh_is_within_two_ulp_everywhere_and_exact_at_the_special_values():
+    kernels = accel._load()
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.linspace(-12, 12, 400001, dtype=np.float32), rng.standard_normal(200000, np.float32) * 0.1,
+                        np.float32([0.625, -0.625, 0.6249999, 1e-8, 1e-30, 1e-45, 9.9, 10, 3e38])])
+    out = np.empty_like(x)
+    kernels.tanh(x, out)
+    exact = np.tanh(x.astype(np.float64))
+    ulp = np.abs(out - exact) / np.spacing(np.abs(exact).astype(np.float32))
+    assert ulp.max() <= 2, f"tanh is {ulp.max():.2f} ulp off at x = {x[ulp.argmax()]!r}"
+    special = np.float32([0.0, -0.0, np.inf, -np.inf, np.nan, 50.0, -50.0])
+    got = np.empty_like(special)
+    kernels.tanh(special, got)
+    np.testing.assert_array_equal(got, np.float32([0.0, -0.0, 1.0, -1.0, np.nan, 1.0, -1.0]))
+    assert np.signbit(got[1])
+
+
+def test_kernels_are_off_when_asked_and_on_a_gpu():
+    before = accel._state["wanted"]
+    try:
+        assert backend.set_accelerated(False) is False and accel.kernels() is None
+        assert backend.set_accelerated(True) is True and accel.kernels() is not None
+        accel._state["cpu"] = False
+        assert accel.kernels() is None
+    finally:
+        accel._state["cpu"] = True
+        backend.set_accelerated(before)
+
+
+def test_importing_striate_does_not_import_numba():
+    import subprocess
+    import sys
+    code = "import sys, striate; print('numba' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def _adam_steps(accelerated, amsgrad=False):
+    import striate
+    before = accel._state["wanted"]
+    backend.set_accelerated(accelerated)
+    try:
+        rng = np.random.default_rng(1)
+        w = striate.Variable(rng.standard_normal((300, 400)).astype(np.float32))
+        b = striate.Variable(np.zeros(7, np.float32))
+        opt = striate.optimizers.Adam(1e-3, amsgrad=amsgrad)
+        for _ in range(4):
+            opt.apply([rng.standard_normal((300, 400)).astype(np.float32), rng.standard_normal(7).astype(np.float32)],
+                      [w, b])
+        return w.numpy(), b.numpy(), opt.variables[-1].numpy()
+    finally:
+        backend.set_accelerated(before)
+
+
+def test_adam_in_one_pass_gives_the_same_bits_as_numpy():
+    for kernel, numpy in zip(_adam_steps(True), _adam_steps(False)):
+        np.testing.assert_array_equal(kernel, numpy)
