@@ -1,11 +1,17 @@
-"""Work split across the CPU's cores: striate's own threads, with NumPy's BLAS kept to one.
+"""Work split across the CPU's cores: striate's own threads, beside NumPy's BLAS.
 
 A training step is matrix products (BLAS) and passes over large arrays (patches, pooling,
 activations). OpenBLAS threads only the products, and its idle threads spin for about 0.1 s after
 each one, so the passes in between ran on one core while the other was busy waiting. striate
-instead sets OpenBLAS to one thread and splits each heavy op across the cores itself, by samples:
-every thread lowers, multiplies and activates its own part of the batch (products included), and
-NumPy releases the GIL inside each array call, so the parts run at the same time.
+splits each heavy op across the cores itself, by samples: every thread lowers, multiplies and
+activates its own part of the batch (products included, BLAS on one thread in each), and NumPy
+releases the GIL inside each array call, so the parts run at the same time.
+
+Two regimes follow from what a model does. While work with products is being split (a
+convolution, every step of a CNN), BLAS stays on one thread and lone products and optimizer
+updates are split too. Where none is (models of matrix products only, small batches), BLAS threads
+the products, as it would without striate, and nothing that would compete with its spinning
+threads is split.
 
 The split is exact: each output value is computed by the same array calls as without it, only a
 reduction over the batch (a kernel's gradient) adds the threads' partial sums at the end.
@@ -26,7 +32,7 @@ import numpy as np
 # few hundred microseconds of work (about 2^17 values passed over once) to be worth it.
 MIN_COST = 1 << 17
 
-QUIET = 1.0
+QUIET = 1.0  # seconds since the last split of work with products during which the split regime holds
 
 _state = {"threads": 1, "pool": None, "blas": None, "blas_threads": None, "cpu": True, "split_at": -QUIET}
 
@@ -58,7 +64,7 @@ def blas_threads():
 
 
 def set_num_threads(n):
-    """Split striate's heavy ops across ``n`` threads (NumPy's BLAS then runs one thread in each).
+    """Split striate's heavy ops across ``n`` threads (NumPy's BLAS runs one thread in each part).
 
     Where NumPy's BLAS is not the OpenBLAS it ships with (its thread count cannot be set from here),
     striate stays on one thread and leaves the products' threading to that BLAS.
@@ -139,7 +145,7 @@ def parallel(work, n, cost, kind="products"):
     are fewer parts (one, for small work). ``kind`` says what the work does:
 
     - ``"products"``: matrix products and passes over their results (a convolution);
-    - ``"elementwise"``: passes over arrays only (pooling, activations, optimizer updates);
+    - ``"elementwise"``: passes over arrays only (pooling, activations);
     - ``"follows"``: work split only while work with products is being split (see ``_whole``), else
       run whole with BLAS on all threads: lone matrix products, and short passes that come between
       them (optimizer updates; measured slower split while BLAS's idle threads spin).
@@ -185,7 +191,7 @@ def _whole(work, n):
 
 
 def _set_blas(n):
-    """NumPy's BLAS on ``n`` threads (set only when it changes: BLAS parks its threads when told)."""
+    """NumPy's BLAS on ``n`` threads (the call is made only when the count changes)."""
     if _state["blas_threads"] != n:
         _state["blas"][0](n)
         _state["blas_threads"] = n
