@@ -103,7 +103,10 @@ def tanh(xp, x, out=None):
     if kernels is None or x.dtype != "float32" or out.dtype != "float32" or not (
             x.flags.c_contiguous and out.flags.c_contiguous):
         return xp.tanh(x, out=out)
-    kernels.tanh(x.reshape(-1), out.reshape(-1))
+    if out is x:
+        kernels.tanh_in_place(x.reshape(-1))
+    else:
+        kernels.tanh(x.reshape(-1), out.reshape(-1))
     return out
 
 
