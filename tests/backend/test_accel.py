@@ -66,3 +66,17 @@ def _adam_steps(accelerated, amsgrad=False):
 def test_adam_in_one_pass_gives_the_same_bits_as_numpy():
     for kernel, numpy in zip(_adam_steps(True), _adam_steps(False)):
         np.testing.assert_array_equal(kernel, numpy)
+
+
+def test_tanh_gradient_in_one_pass_gives_the_same_bits_as_numpy():
+    from striate.ops.linalg import activation_grad
+    rng = np.random.default_rng(2)
+    y, g = np.tanh(rng.standard_normal((64, 50), np.float32) * 2), rng.standard_normal((64, 50), np.float32)
+    before = accel._state["wanted"]
+    try:
+        backend.set_accelerated(True)
+        fast = activation_grad("tanh", g, y)
+        backend.set_accelerated(False)
+        np.testing.assert_array_equal(fast, activation_grad("tanh", g, y))
+    finally:
+        backend.set_accelerated(before)
