@@ -12,7 +12,11 @@ import math
 import numba
 import numpy as np
 
+from striate.backend import memo
+
+# NOTE: NumPy's error model: no zero-division check per value, which kept the loops from vectorizing
 _jit = numba.njit(nogil=True, cache=True, error_model="numpy")
+_jit_fma = numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
 
 
 def max_pool_blocks(pool):
@@ -23,10 +27,7 @@ def max_pool_blocks(pool):
     a constant lets the compiler unroll the window and keep the running maximum in a register:
     8x faster than one kernel for every size (measured on 2x2 pools).
     """
-    kernel = _by_pool.get(pool)
-    if kernel is None:
-        kernel = _by_pool[pool] = _max_pool_kernel(*pool)
-    return kernel
+    return memo(_by_pool, pool, lambda: _max_pool_kernel(*pool))
 
 
 _by_pool = {}
@@ -89,14 +90,14 @@ def _tanh(v):
     return math.copysign(y, v) if v == v else v
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
+@_jit_fma
 def tanh(x, out):
     """``out = tanh(x)`` for 1-D float32 arrays that do not overlap (see ``_tanh``): twice as fast as NumPy."""
     for i in range(x.size):
         out[i] = _tanh(x[i])
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
+@_jit_fma
 def tanh_in_place(a):
     """``a = tanh(a)`` for a 1-D float32 array.
 
@@ -107,7 +108,7 @@ def tanh_in_place(a):
         a[i] = _tanh(a[i])
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@_jit
 def tanh_grad(g, y, out):
     """``out = (1 - y^2) g``, the gradient through ``y = tanh(x)``, for 1-D float32 arrays: one pass
     where NumPy makes three, with the same roundings (the same bits)."""
@@ -115,7 +116,7 @@ def tanh_grad(g, y, out):
         out[i] = (_f32(1.0) - y[i] * y[i]) * g[i]
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@_jit
 def adam(g, w, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, alpha, epsilon):
     """Adam's update of 1-D float32 ``w`` and its moments ``m``, ``v`` in place, from gradient ``g``: one
     pass where NumPy makes twelve, rounding each operation to float32 as NumPy does (the same bits).
@@ -129,14 +130,3 @@ def adam(g, w, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, alpha, 
         vi = v[i] * beta_2 + (gi * gi) * one_minus_beta_2
         m[i], v[i] = mi, vi
         w[i] -= (mi * alpha) / (np.sqrt(vi) + epsilon)
-
-
-def warm():
-    """Compile (or load from the cache) every kernel for float32, so the first training step does not."""
-    x = np.zeros((1, 2, 1, 2, 1), np.float32)
-    y, first = np.zeros((1, 1, 1), np.float32), np.zeros((1, 1, 1), np.uint8)
-    max_pool_blocks((2, 2))(x, y, first)
-    max_pool_blocks_grad(y, first, x)
-    tanh(y.reshape(-1), x.reshape(-1))
-    tanh_in_place(y.reshape(-1))
-    tanh_grad(y.reshape(-1), y.reshape(-1), x.reshape(-1))

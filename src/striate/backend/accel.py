@@ -1,9 +1,9 @@
-"""The optional accelerator: compiled kernels (Numba) where NumPy needs several passes.
+"""The optional accelerator: compiled kernels (Numba) where NumPy needs several passes, or is slow.
 
-``pip install 'striate[fast]'`` adds Numba; striate then runs pooling through the kernels in
-``backend._kernels`` (one pass each way instead of NumPy's four to seven). Without Numba, on a
-GPU, or with the environment variable ``STRIATE_ACCELERATE=0``, every op runs on NumPy alone, and
-gives the same results.
+``pip install 'striate[fast]'`` adds Numba; striate then runs max pooling, float32 tanh and its
+gradient, and Adam's update through the kernels in ``backend._kernels``. Without Numba, on a GPU,
+or with the environment variable ``STRIATE_ACCELERATE=0``, every op runs on NumPy alone, and gives
+the same results (tanh: within 1.3 ulp, as NumPy's).
 
 Example:
     >>> from striate import backend
@@ -31,6 +31,15 @@ def kernels():
     if not (_state["wanted"] and _state["cpu"]):
         return None
     return _load() or None
+
+
+def kernels_for(*arrays):
+    """The compiled kernels where they serve ``arrays``: in use, and every array float32 and
+    C-contiguous (the elementwise kernels take flat views); else None."""
+    found = kernels()
+    if found is None or not all(a.dtype == "float32" and a.flags.c_contiguous for a in arrays):
+        return None
+    return found
 
 
 def set_accelerated(enabled):

@@ -268,21 +268,18 @@ class Conv(_Windowed):
                 kernel = xp.concatenate([kernel, xp.tile(b, self.strip)[None]])
             self.kernel, bias = kernel, None
             self.cols = xp.empty((n * self.out_hw[0] * (self.out_hw[1] // self.strip), len(kernel)), dtype=dtype)
-
-            def lower(samples, rows):
-                self.lower_strips(xp, x[samples], w.shape[0], self.cols[rows])
         else:
             kernel, bias = w.reshape(-1, w.shape[-1]), b
             self.cols = new_patches(xp, n, x.shape[3], w.shape[:2], self.out_hw, dtype)
-
-            def lower(samples, _):
-                fill_patches(xp, self.cols, x, samples, w.shape[:2], self.out_hw, self.strides, self.dilation)
         self.y = xp.empty((len(self.cols), kernel.shape[1]), dtype=dtype)
         rows = len(self.cols) // n
 
         def part(samples):  # lowered, multiplied and activated, one part of the batch per thread
             r = slice(samples.start * rows, samples.stop * rows)
-            lower(samples, r)
+            if self.strip:
+                self.lower_strips(xp, x[samples], w.shape[0], self.cols[r])
+            else:
+                fill_patches(xp, self.cols, x, samples, w.shape[:2], self.out_hw, self.strides, self.dilation)
             xp.matmul(self.cols[r], kernel, out=self.y[r])
             activate(xp, self.activation, self.y[r], bias)
         backend.parallel(part, n, self.cols.size + self.y.size)

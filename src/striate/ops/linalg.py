@@ -97,10 +97,10 @@ def activate(xp, activation, y, bias=None):
 def tanh(xp, x, out=None):
     """``tanh(x)`` (into ``out``): striate[fast]'s compiled kernel for contiguous float32 arrays on the
     CPU, else the array module's."""
-    kernels = accel.kernels()
     if out is None:
         out = xp.empty(x.shape, dtype=x.dtype if x.dtype.kind == "f" else backend.floatx())
-    if kernels is None or not _float32_rows(x, out):
+    kernels = accel.kernels_for(x, out)
+    if kernels is None:
         return xp.tanh(x, out=out)
     if out is x:
         kernels.tanh_in_place(x.reshape(-1))
@@ -114,8 +114,8 @@ def activation_grad(activation, g, y):
     if activation == "relu":
         return g * (y > 0)
     if activation == "tanh":
-        xp, kernels = backend.xp(), accel.kernels()
-        if kernels is not None and _float32_rows(g, y):
+        xp, kernels = backend.xp(), accel.kernels_for(g, y)
+        if kernels is not None:
             d = xp.empty(y.shape, dtype=y.dtype)  # one pass, the same bits as the three below
             kernels.tanh_grad(g.reshape(-1), y.reshape(-1), d.reshape(-1))
             return d
@@ -124,7 +124,3 @@ def activation_grad(activation, g, y):
         d *= g
         return d
     return g
-
-
-def _float32_rows(*arrays):
-    return all(a.dtype == "float32" and a.flags.c_contiguous for a in arrays)

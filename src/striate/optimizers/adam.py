@@ -60,9 +60,8 @@ class Adam(Optimizer):
     def _update_step(self, xp, gradient, weight, slots, scratch, alpha):
         step, denominator = scratch
         m, v = slots["momentum"], slots["velocity"]
-        kernels = accel.kernels()
-        if kernels is not None and not self.amsgrad and all(
-                a.dtype == "float32" and a.flags.c_contiguous for a in (gradient, weight, m, v)):
+        kernels = None if self.amsgrad else accel.kernels_for(gradient, weight, m, v)
+        if kernels is not None:
             f32 = xp.float32  # striate[fast]: one pass, the same float32 roundings as below
             kernels.adam(gradient.reshape(-1), weight.reshape(-1), m.reshape(-1), v.reshape(-1), f32(self.beta_1),
                          f32(1 - self.beta_1), f32(self.beta_2), f32(1 - self.beta_2), f32(alpha), f32(self.epsilon))

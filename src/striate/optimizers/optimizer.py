@@ -317,15 +317,16 @@ class Optimizer:
     def _update(self, xp, index, gradient, weight, constants):
         """Variable ``index``'s update, split by elements across striate's threads (updates are elementwise)."""
         slots = {name: column[index].data for name, column in self._slot_columns.items()}
-        arrays = [gradient, weight, *slots.values(), *self._scratch[index]]
-        if 6 * weight.size < backend.threads.MIN_COST or not all(a.flags.c_contiguous for a in arrays):
+        arrays, cost = [gradient, weight, *slots.values(), *self._scratch[index]], 12 * weight.size  # ~12 passes
+        if cost < 2 * backend.threads.MIN_COST or not all(a.flags.c_contiguous for a in arrays):
+            # too little to split in two (or not flat): no views, no dispatch
             return self._update_step(xp, gradient, weight, slots, self._scratch[index], constants)
         flat, names = [a.reshape(-1) for a in arrays], list(slots)
 
         def part(r):
             g, w, *rest = (a[r] for a in flat)
             self._update_step(xp, g, w, dict(zip(names, rest)), rest[len(names):], constants)
-        backend.parallel(part, weight.size, 12 * weight.size, kind="follows")
+        backend.parallel(part, weight.size, cost, kind="follows")
 
     def _update_step(self, xp, gradient, weight, slots, scratch, constants):
         """Update the array ``weight`` and its ``slots`` (a dict of arrays by slot name) in place, from
