@@ -9,6 +9,7 @@ from opcheck import check_op
 
 from striate import ops
 from striate.autodiff import Tensor
+from striate.ops.pool import max_pool_relu
 
 rng = np.random.default_rng(0)
 
@@ -63,6 +64,29 @@ def test_max_pool(n, hw, c, pool, strides, padding):
     x = rng.standard_normal((n, *hw, c))
     check_op(lambda x: ops.max_pool(x, pool, strides, padding),
              lambda x: torch_max_pool(x, pool, strides, padding), [x])
+
+
+@pytest.mark.parametrize("n,hw,c,pool,strides,padding", POOL_CASES)
+def test_max_pool_relu(n, hw, c, pool, strides, padding):
+    x = rng.standard_normal((n, *hw, c))
+    check_op(lambda x: max_pool_relu(x, pool, strides, padding),
+             lambda x: F.relu(torch_max_pool(x, pool, strides, padding)), [x])
+
+
+@pytest.mark.parametrize("channels", [3, 16])
+@pytest.mark.parametrize("pool,strides", [(2, None), (3, 2)])
+def test_max_pool_relu_is_relu_then_max_pool_on_ties_negatives_and_nan(pool, strides, channels):
+    # whole windows of zeros or of negatives: both orders route no gradient there
+    x = rng.integers(-3, 2, size=(2, 9, 8, channels)).astype(np.float32)
+    x[:, :4, :4] = -1.0
+    x[1, 5, 5, 1] = np.nan
+    fused, plain = Tensor(x, requires_grad=True), Tensor(x, requires_grad=True)
+    y, expected = max_pool_relu(fused, pool, strides), ops.max_pool(ops.relu(plain), pool, strides)
+    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(g)
+    expected.backward(g)
+    np.testing.assert_array_equal(fused.grad, plain.grad)
 
 
 @pytest.mark.parametrize("n,hw,c,pool,strides,padding", POOL_CASES)

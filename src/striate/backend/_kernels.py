@@ -19,21 +19,24 @@ _jit = numba.njit(nogil=True, cache=True, error_model="numpy")
 _jit_fma = numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
 
 
-def max_pool_blocks(pool):
+def max_pool_blocks(pool, relu=False):
     """The kernel ``(x, y, first)`` for (ph, pw) ``pool``: ``y`` (R, OW, C) = each block's maximum,
     ``first`` (uint8) = its first position (row-major) that holds it. NaN wins, as in ``numpy.maximum``.
+
+    With ``relu``, ``y`` is the ReLU of the maximum (``relu(max(x)) == max(relu(x))``), and a block
+    whose maximum is not positive gets ``first`` = 255, no position: the ReLU stops its gradient.
 
     NOTE: compiled once per pool size in each process (about 0.4 s), because the window's size as
     a constant lets the compiler unroll the window and keep the running maximum in a register:
     8x faster than one kernel for every size (measured on 2x2 pools).
     """
-    return memo(_by_pool, pool, lambda: _max_pool_kernel(*pool))
+    return memo(_by_pool, (pool, relu), lambda: _max_pool_kernel(*pool, relu))
 
 
 _by_pool = {}
 
 
-def _max_pool_kernel(ph, pw):
+def _max_pool_kernel(ph, pw, relu):
     @numba.njit(nogil=True, error_model="numpy")
     def kernel(x, y, first):
         rows, _, ow, _, c = x.shape
@@ -46,6 +49,10 @@ def _max_pool_kernel(ph, pw):
                             v = x[r, i, o, j, k]
                             if v > best or (v != v and best == best):
                                 best, at = v, i * pw + j
+                    if relu and not best > 0:  # NaN stays NaN, its gradient stopped (as ReLU's)
+                        at = 255
+                        if best == best:
+                            best = 0
                     y[r, o, k] = best
                     first[r, o, k] = at
     return kernel

@@ -2,23 +2,25 @@
 
 One fusion so far, for the lectures' most common block, a ReLU followed by max pooling:
 
-    Conv2D(..., activation="relu") -> MaxPooling2D      runs as   max_pool(conv(x) + b), then ReLU
-    Activation("relu")             -> MaxPooling2D      runs as   max_pool(x), then ReLU
+    Conv2D(..., activation="relu") -> MaxPooling2D      runs as   relu(max_pool(conv(x) + b))
+    Activation("relu")             -> MaxPooling2D      runs as   relu(max_pool(x))
 
 ReLU is monotonic and a max returns one of its inputs, so ``max_pool(relu(z)) == relu(max_pool(z))``
 exactly, and the gradients are the same too: where the window's maximum is positive both route the
 gradient to it, and where it is not, ReLU's zero gradient stops it either way. The fused order
-does the ReLU (forward and backward) on the pooled quarter of the values, and the pool never sees
-the all-zero windows a ReLU leaves, whose ties cost the max pool's backward its slow path.
+does the ReLU (forward and backward) on the pooled quarter of the values, in the pool's own op
+(``ops.pool.max_pool_relu``; with striate[fast], inside its one pass), and the pool never sees the
+all-zero windows a ReLU leaves, whose ties cost the max pool's backward its slow path.
 
 A pair is fused only when nothing else can see the ReLU's output: the pool is its only consumer
 and it is not an output of the model.
 """
-from striate import activations, ops
+from striate import activations
 from striate.layers.conv import Conv2D
 from striate.layers.core import Activation
 from striate.layers.layer import _as_tensor
 from striate.layers.pooling import MaxPooling2D
+from striate.ops.pool import max_pool_relu
 
 
 def _ends_in_relu(layer):
@@ -58,6 +60,8 @@ def without_relu(layer, x):
     return x
 
 
-def relu(x):
-    """The ReLU a fused pool applies after pooling."""
-    return ops.relu(x)
+def pool_then_relu(layer, x):
+    """The ReLU of fused MaxPooling2D ``layer``'s output on ``x``, in one op."""
+    x = _as_tensor(x, layer.dtype)
+    layer._check_input_spec(x.shape)
+    return max_pool_relu(x, layer.pool_size, layer.strides, layer.padding)

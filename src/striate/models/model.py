@@ -135,10 +135,10 @@ class Model(Trainer, Layer):
             args = [values[id(t)] for t in node.inputs]
             if id(node) in before:
                 out = fusion.without_relu(node.layer, args[0])
+            elif id(node) in after:
+                out = fusion.pool_then_relu(node.layer, args[0])
             else:
                 out = node.layer(args if node.is_list else args[0], training=training, **node.kwargs)
-                if id(node) in after:
-                    out = fusion.relu(out)
             for t, o in zip(node.outputs, _flatten(out)):
                 values[id(t)] = o
         outs = [values[id(t)] for t in self.outputs]

@@ -80,9 +80,17 @@ def _fold(ufunc, views, out=None):
 
 
 class MaxPool(_Pool):
-    """The maximum of each window; its gradient goes to one maximum per window."""
+    """The maximum of each window; its gradient goes to one maximum per window.
 
-    first = None  # with the compiled kernels: the position of each block's maximum
+    With ``relu=True``, the ReLU of that maximum (``max_pool_relu``): the gradient stops at windows
+    whose maximum is not positive.
+    """
+
+    first = None  # with the compiled kernels: the position of each block's maximum (255: none)
+
+    def __init__(self, pool, strides, pads, relu=False):
+        super().__init__(pool, strides, pads)
+        self.relu = relu
 
     def compiled(self, xp, x):
         """The compiled kernels (``backend.accel``) and the padded input as contiguous (R, ph, OW, pw, C)
@@ -94,7 +102,7 @@ class MaxPool(_Pool):
         n, h, w, c = self.padded_shape
         kernels = accel.kernels() if self.blocks and c >= 16 and x.dtype.kind == "f" and x.dtype.itemsize >= 4 \
             else None
-        if kernels is None or self.pool[0] * self.pool[1] > 255:
+        if kernels is None or self.pool[0] * self.pool[1] >= 255:  # 255 marks "no position"
             return None, None
         return kernels, xp.ascontiguousarray(x).reshape(len(x), self.pool[0], w // self.pool[1], self.pool[1], c)
 
@@ -111,10 +119,11 @@ class MaxPool(_Pool):
         if self.kernels is not None:  # one pass, which also notes where each maximum is
             y = xp.empty((len(x5),) + shape[2:], dtype=x.dtype)
             self.first = xp.empty(y.shape, dtype=xp.uint8)
-            kernel = self.kernels.max_pool_blocks(self.pool)
+            kernel = self.kernels.max_pool_blocks(self.pool, self.relu)
             backend.parallel(lambda r: kernel(x5[r], y[r], self.first[r]), len(y), x5.size,
                              kind="elementwise")
             self.x, self.y = None, y.reshape(shape)  # the backward pass needs only ``first``
+            return self.y
         elif self.blocks:  # one part of the block rows per thread
             y = xp.empty((len(self.x),) + shape[2:], dtype=x.dtype)
             backend.parallel(lambda r: self.block_reduce(xp.maximum, self.x[r], y[r]), len(y), self.x.size,
@@ -122,7 +131,7 @@ class MaxPool(_Pool):
             self.y = y.reshape(shape)
         else:
             self.y = _fold(xp.maximum, self.tap_views(self.x, shape))
-        return self.y
+        return xp.maximum(self.y, 0) if self.relu else self.y
 
     def backward(self, xp, gy):
         # NOTE: the gradient goes to one maximum per window, the first in row-major order (as
@@ -132,6 +141,8 @@ class MaxPool(_Pool):
             backend.parallel(lambda r: self.kernels.max_pool_blocks_grad(gy[r], self.first[r], g[r]), len(g),
                              g.size, kind="elementwise")
             return self.unpad(xp, g)
+        if self.relu:
+            gy = gy * (self.y > 0)
         if self.blocks:
             y, gy = self.y.reshape(len(self.x), -1, gy.shape[3]), gy.reshape(len(self.x), -1, gy.shape[3])
             g = xp.empty(self.x.shape, dtype=gy.dtype)
@@ -243,14 +254,14 @@ def _column_mean(xp, pool, channels, dtype):
         xp.eye(channels, dtype=dtype), (pool[1], 1)) / xp.asarray(pool[0] * pool[1], dtype))
 
 
-def _pool(cls, op, inputs, pool_size, strides, padding, data_format):
+def _pool(cls, op, inputs, pool_size, strides, padding, data_format, **options):
     x, nd, restore = to_nhwc(op, inputs, data_format)
     pool = spatial_tuple(op, "pool_size", pool_size, nd)
     strides = pool if strides is None else spatial_tuple(op, "strides", strides, nd)
     padding = check_padding(op, padding)
     pads = tuple(window_pads(op, x.shape[1 + i], pool[i], strides[i], padding,
                              lambda: f"input shape {shape_of(inputs)}, pool_size {pool_size}") for i in range(2))
-    return restore(cls(pool, strides, pads)(x))
+    return restore(cls(pool, strides, pads, **options)(x))
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
@@ -272,6 +283,15 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
         (2, 12, 12, 6)
     """
     return _pool(MaxPool, "max_pool", inputs, pool_size, strides, padding, data_format)
+
+
+def max_pool_relu(inputs, pool_size, strides=None, padding="valid"):
+    """``relu(max_pool(inputs))`` as one op (channels-last inputs), which equals ``max_pool(relu(inputs))``.
+
+    The fused ReLU -> MaxPooling2D pair's hot path (models/fusion.py): the ReLU is taken on the
+    pooled values only, and with the compiled kernels in the pool's own pass.
+    """
+    return _pool(MaxPool, "max_pool", inputs, pool_size, strides, padding, "channels_last", relu=True)
 
 
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
