@@ -117,14 +117,15 @@ def taps(kernel_hw, out_hw, strides, dilation=(1, 1)):
                          slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
 
 
-def new_patches(xp, n, c, kernel_hw, out_hw, dtype):
-    """An empty patch matrix for ``fill_patches``: (N*OH*OW, kh*kw*C), row (n, oh, ow), column (i, j, c).
+def new_patches(xp, n, c, kernel_hw, out_hw, dtype, extra=0):
+    """An empty patch matrix for ``fill_patches``: (N*OH*OW, kh*kw*C + extra), row (n, oh, ow), column
+    (i, j, c), then ``extra`` columns that ``fill_patches`` leaves alone (a column of ones for a bias).
 
     NOTE: with one or two channels it is stored transposed: numpy would copy the strided view in
     ``fill_patches`` in runs of only kw*C values, while copying each tap whole into a row of the
     transposed matrix is up to 7x faster (the products take the transposed matrix as it is).
     """
-    rows, size = n * out_hw[0] * out_hw[1], kernel_hw[0] * kernel_hw[1] * c
+    rows, size = n * out_hw[0] * out_hw[1], kernel_hw[0] * kernel_hw[1] * c + extra
     return xp.empty((size, rows), dtype=dtype).T if c < 3 else xp.empty((rows, size), dtype=dtype)
 
 
@@ -132,6 +133,7 @@ def fill_patches(xp, cols, x, samples, kernel_hw, out_hw, strides, dilation):
     """Write the patches of the images ``samples`` (a slice) of padded NHWC ``x`` into their rows of
     ``cols`` (made by ``new_patches``)."""
     (n, _, _, c), (kh, kw), (oh, ow) = x.shape, kernel_hw, out_hw
+    cols = cols[:, :kh * kw * c]
     if c < 3:
         image = cols.T.reshape(kh, kw, c, n, oh, ow)
         for i, j, index in taps(kernel_hw, out_hw, strides, dilation):
@@ -246,8 +248,10 @@ class Conv(_Windowed):
       kh*kw times the image; the strips' products are squarer and their matrix smaller, and the
       output comes out in NHWC order as it is.
 
-    The strips' bias rides along as a column of ones in the lowered matrix and a row of the kernel
-    matrix, so the product adds it and its gradient is a row of the kernel matrix's gradient.
+    Either way the bias rides along as a column of ones in the lowered matrix and a row of the
+    kernel matrix, so the product adds it (no pass of its own over the output) and its gradient is
+    a row of the kernel matrix's gradient (measured on the Keras convnet's 1->32 layer: forward
+    1.19 -> 0.69-0.95 ms, backward 0.91 -> 0.78-0.85 ms, per 64 images).
     """
 
     def __init__(self, strides, dilation, pads, activation=None):
@@ -264,13 +268,15 @@ class Conv(_Windowed):
             self.span = (self.strip - 1) * self.strides[1] + (w.shape[1] - 1) * self.dilation[1] + 1
             self.bands = banded_rows(xp, w.shape, self.span, self.strip, self.strides[1], self.dilation[1])
             kernel = self.bands.matrix(xp, w)
-            if b is not None:
-                kernel = xp.concatenate([kernel, xp.tile(b, self.strip)[None]])
-            self.kernel, bias = kernel, None
+        else:
+            kernel = w.reshape(-1, w.shape[-1])
+        if b is not None:
+            kernel = xp.concatenate([kernel, xp.tile(b, self.strip or 1)[None]])
+        self.kernel = kernel
+        if self.strip:
             self.cols = xp.empty((n * self.out_hw[0] * (self.out_hw[1] // self.strip), len(kernel)), dtype=dtype)
         else:
-            kernel, bias = w.reshape(-1, w.shape[-1]), b
-            self.cols = new_patches(xp, n, x.shape[3], w.shape[:2], self.out_hw, dtype)
+            self.cols = new_patches(xp, n, x.shape[3], w.shape[:2], self.out_hw, dtype, extra=self.has_bias)
         self.y = xp.empty((len(self.cols), kernel.shape[1]), dtype=dtype)
         rows = len(self.cols) // n
 
@@ -280,8 +286,10 @@ class Conv(_Windowed):
                 self.lower_strips(xp, x[samples], w.shape[0], self.cols[r])
             else:
                 fill_patches(xp, self.cols, x, samples, w.shape[:2], self.out_hw, self.strides, self.dilation)
+            if self.has_bias:
+                self.cols[r, -1] = 1
             xp.matmul(self.cols[r], kernel, out=self.y[r])
-            activate(xp, self.activation, self.y[r], bias)
+            activate(xp, self.activation, self.y[r])
         backend.parallel(part, n, self.cols.size + self.y.size)
         return self.y.reshape(x.shape[:1] + self.out_hw + w.shape[-1:])
 
@@ -302,14 +310,12 @@ class Conv(_Windowed):
                                                (bn, bh * sh, bw * sw * self.strip, bh * dh, bc))
 
     def lower_strips(self, xp, x, kh, cols):
-        """Fill ``cols`` (N*OH*strips, kh*span*C [+1]) with the input under each strip of outputs of
-        padded NHWC ``x`` (and a one for the bias)."""
+        """Fill ``cols`` (N*OH*strips, kh*span*C [+ a column for the bias]) with the input under each
+        strip of outputs of padded NHWC ``x``."""
         (oh, ow), c = self.out_hw, x.shape[3]
         size = kh * self.span * c
         cols[:, :size].reshape(x.shape[0], oh, ow // self.strip, kh, self.span * c)[...] = \
             self.strip_view(xp, x, kh)
-        if self.has_bias:
-            cols[:, -1] = 1
 
     # NOTE: with the patches as a matrix P (pixels, kh*kw*C) and the kernel as W (kh*kw*C, out),
     # y = P W, so dW = P^T dy, and dP = dy W^T, whose tap (i, j) block is dy W[i, j]^T: computed
@@ -318,7 +324,7 @@ class Conv(_Windowed):
     # Each thread takes one part of the batch; the kernel's gradient is the sum of the parts'.
     def backward(self, xp, gy):
         n, need_x, need_b = self.padded_shape[0], self.needs_grad[0], self.has_bias and self.needs_grad[2]
-        need_w = self.needs_grad[1] or (self.strip and need_b)  # the strips' bias gradient is in the kernel's
+        need_w = self.needs_grad[1] or need_b  # the bias's gradient is a row of the kernel matrix's
         gy, rows = gy.reshape(self.y.shape), len(self.y) // n
         image = xp.empty(self.padded_shape, dtype=xp.result_type(gy, self.w)) if need_x else None
         wt = None if self.strip or not need_x else xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2))
@@ -332,16 +338,17 @@ class Conv(_Windowed):
                 g3 = g.reshape(-1, rows, g.shape[-1])
                 col2im(xp, lambda i, j, s: g3[s].reshape(-1, g3.shape[2]) @ wt[i, j], image[samples],
                        wt.shape[:2], self.out_hw, self.strides, self.dilation)
-            return (self.cols[r].T @ g if need_w else None,
-                    backend.sum_rows(g) if need_b and not self.strip else None)
+            return self.cols[r].T @ g if need_w else None
         parts = backend.parallel(part, n, self.cols.size + 2 * self.y.size)
         gx = pad_or_crop(xp, image, negate(self.pads)) if need_x else None
-        gk = _total(p[0] for p in parts) if need_w else None
-        if self.strip:
-            size = len(self.kernel) - self.has_bias
-            gw = self.bands.kernel_grad(gk[:size], self.w.shape) if self.needs_grad[1] else None
-            return gx, gw, gk[-1].reshape(self.strip, -1).sum(axis=0) if need_b else None
-        return gx, None if gk is None else gk.reshape(self.w.shape), _total(p[1] for p in parts) if need_b else None
+        gk = _total(parts) if need_w else None
+        gw = gb = None
+        if self.needs_grad[1]:
+            gk_w = gk[:len(self.kernel) - self.has_bias]
+            gw = self.bands.kernel_grad(gk_w, self.w.shape) if self.strip else gk_w.reshape(self.w.shape)
+        if need_b:
+            gb = gk[-1].reshape(self.strip or 1, -1).sum(axis=0)
+        return gx, gw, gb
 
     def add_strips(self, xp, g, image):
         """``image`` (padded NHWC) set to the input's gradient from the strips' output gradient ``g``."""
