@@ -247,3 +247,26 @@ def test_save_guards(tmp_path):
     model.save(tmp_path / "m.keras")
     with pytest.raises(FileExistsError):
         model.save(tmp_path / "m.keras", overwrite=False)
+
+
+def test_without_h5py_hdf5_files_fail_clearly_and_npz_still_works(tmp_path, monkeypatch):
+    # NumPy is the one runtime dependency: h5py (striate[h5]) is needed only for Keras's HDF5 files
+    model, fresh = BUILDERS["sequence"](striate), BUILDERS["sequence"](striate)
+    randomize(model)
+    model.save(tmp_path / "m.keras")
+    monkeypatch.setitem(__import__("sys").modules, "h5py", None)  # as if not installed
+    for action in (lambda: model.save(tmp_path / "new.keras"), lambda: model.save_weights(tmp_path / "w.weights.h5"),
+                   lambda: striate.models.load_model(tmp_path / "m.keras")):
+        with pytest.raises(ImportError, match=r"needs h5py.*pip install 'striate\[h5\]'"):
+            action()
+    assert os.listdir(tmp_path) == ["m.keras"]
+    model.save_weights(tmp_path / "w.npz")
+    fresh.load_weights(tmp_path / "w.npz")
+    _same(outputs(fresh, inputs_for(model)), outputs(model, inputs_for(model)))
+
+
+def test_importing_striate_does_not_import_h5py():
+    import subprocess
+    import sys
+    code = "import sys, striate; print('h5py' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

@@ -11,7 +11,7 @@ import os
 import zipfile
 
 from striate.saving.atomic import atomic_write
-from striate.saving.files import Archive, FileFormatError, open_h5, reading
+from striate.saving.files import Archive, FileFormatError, h5py_module, open_h5, reading
 from striate.saving.serialization import (
     UnsafeConfigError,
     deserialize_keras_object,
@@ -54,7 +54,7 @@ def save_model(model, filepath, overwrite=True):
     config = json.dumps(serialize_keras_object(model))
     metadata = json.dumps({"keras_version": KERAS_FORMAT_VERSION, "striate_version": __version__,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
-    import h5py
+    h5py = h5py_module(path)
     weights = io.BytesIO()
     with h5py.File(weights, "w") as h5file:
         write_keras_h5(h5file, model)

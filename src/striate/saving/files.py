@@ -174,9 +174,21 @@ def reading(label, what="file"):
 
 
 # -- HDF5 ----------------------------------------------------------------------------------------
+def h5py_module(label):
+    """The ``h5py`` module, imported on first use: an optional dependency (``striate[h5]``), needed
+    only for Keras's HDF5-based files; ``label`` names the file in the error when it is missing."""
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(f"{label}: Keras's model and weight files (.keras, .weights.h5, .h5) are HDF5 "
+                          "inside, and reading or writing them needs h5py, which is not installed: "
+                          "pip install 'striate[h5]' (weights saved as .npz need NumPy only)") from None
+    return h5py
+
+
 def open_h5(source, label):
     """``h5py.File`` for reading ``source`` (a path or bytes); ``label`` names it in errors."""
-    import h5py
+    h5py = h5py_module(label)
     if isinstance(source, (bytes, bytearray)):
         if not source:
             raise FileFormatError(f"{label}: empty HDF5 file")
@@ -196,7 +208,7 @@ def open_h5(source, label):
 
 def h5_group(parent, path, label):
     """The group at ``path`` under ``parent``, following hard links only; ``None`` if absent."""
-    import h5py
+    h5py = h5py_module(label)
     current = parent
     for part in [p for p in path.split("/") if p]:
         link = current.get(part, getlink=True)
@@ -212,7 +224,7 @@ def h5_group(parent, path, label):
 
 def h5_dataset(group, name, label):
     """The dataset ``name`` in ``group`` (hard link, stored in the file, numeric), not read yet."""
-    import h5py
+    h5py = h5py_module(label)
     parent, _, leaf = name.rpartition("/")
     if parent:
         group = h5_group(group, parent, label)

@@ -24,6 +24,7 @@ from striate.saving.files import (
     h5_dataset,
     h5_group,
     h5_strings,
+    h5py_module,
     head,
     open_h5,
     read_dataset,
@@ -455,7 +456,7 @@ def save_weights(model, path, overwrite=True):
         with atomic_write(path, "wb") as f:
             write_npz(f, model)
         return
-    import h5py
+    h5py = h5py_module(path)
     with atomic_write(path) as tmp:
         with h5py.File(tmp, "w") as h5file:
             (write_keras_h5 if kind == "keras_h5" else write_legacy_h5)(h5file, model)
