@@ -144,11 +144,11 @@ def throughput(repeats, samples, batches, models, with_keras=True):
 
 
 def format_row(r):
-    def cell(key, spec):
-        return format(r[key], spec) if key in r else f"{'-':>{spec[1:].split('.')[0].rstrip('f')}}"
-    return (f"{r['model']:<8} {r['batch']:>5} {cell('striate_ips', '>9.0f')} {cell('fast_ips', '>9.0f')} "
-            f"{r['torch_ips']:>9.0f} {cell('keras_ips', '>9.0f')} {r['vs_torch']:>8.2f} "
-            f"{r['fast_vs_torch']:>8.2f} {cell('vs_keras', '>8.2f')}")
+    def cell(key, width, digits):  # "-" where the row has no such column
+        return f"{r[key]:>{width}.{digits}f}" if key in r else f"{'-':>{width}}"
+    return (f"{r['model']:<8} {r['batch']:>5} {cell('striate_ips', 9, 0)} {cell('fast_ips', 9, 0)} "
+            f"{cell('torch_ips', 9, 0)} {cell('keras_ips', 9, 0)} {cell('vs_torch', 8, 2)} "
+            f"{cell('fast_vs_torch', 8, 2)} {cell('vs_keras', 8, 2)}")
 
 
 MEMORY_SCRIPT = r"""
@@ -242,7 +242,8 @@ def main():
     if not a.no_extras:
         mem = peak_memory()
         result["peak_mib"] = mem
-        print(f"peak memory, one epoch of the lecture CNN: striate {mem['striate']:.0f} MiB, torch {mem['torch']:.0f} MiB")
+        print(f"peak memory, one epoch of the lecture CNN: striate {mem['striate']:.0f} MiB, "
+              f"torch {mem['torch']:.0f} MiB")
         imp = {"striate": import_time("striate"), "torch": import_time("torch")}
         result["import_s"] = imp
         print(f"import time: striate {imp['striate']:.3f} s, torch {imp['torch']:.3f} s")

@@ -51,17 +51,20 @@ def plan(nodes, outputs):
     return before, after
 
 
+def _input(layer, x):
+    """``x`` as the Tensor ``layer`` would take, checked against its input spec."""
+    x = _as_tensor(x, layer.dtype)
+    layer._check_input_spec(x.shape)
+    return x
+
+
 def without_relu(layer, x):
     """``layer``'s output on ``x`` before its ReLU (one of the layers ``plan`` fuses)."""
     if isinstance(layer, Conv2D):
-        x = _as_tensor(x, layer.dtype)
-        layer._check_input_spec(x.shape)
-        return layer.conv_bias(x)
+        return layer.conv_bias(_input(layer, x))
     return x
 
 
 def pool_then_relu(layer, x):
     """The ReLU of fused MaxPooling2D ``layer``'s output on ``x``, in one op."""
-    x = _as_tensor(x, layer.dtype)
-    layer._check_input_spec(x.shape)
-    return max_pool_relu(x, layer.pool_size, layer.strides, layer.padding)
+    return max_pool_relu(_input(layer, x), layer.pool_size, layer.strides, layer.padding)

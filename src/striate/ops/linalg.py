@@ -94,6 +94,25 @@ def activate(xp, activation, y, bias=None):
     return y
 
 
+def relu(xp, x):
+    """``max(x, 0)`` as a new array, split across striate's threads (the ReLU op's, and a fused pool's
+    on NumPy alone)."""
+    y = xp.empty(x.shape, dtype=x.dtype)
+    x, flat = x.reshape(-1), y.reshape(-1)
+    backend.parallel(lambda r: xp.maximum(x[r], 0, out=flat[r]), len(flat), flat.size, kind="elementwise")
+    return y
+
+
+def relu_grad(xp, gy, y):
+    """The gradient through a ReLU, ``gy`` where its output ``y`` (or its input) is positive, else 0:
+    a new array, split across striate's threads."""
+    g = xp.empty(y.shape, dtype=xp.result_type(gy, y))
+    gy, y, flat = gy.reshape(-1), y.reshape(-1), g.reshape(-1)
+    backend.parallel(lambda r: xp.multiply(gy[r], y[r] > 0, out=flat[r]), len(flat), 2 * flat.size,
+                     kind="elementwise")
+    return g
+
+
 def tanh(xp, x, out=None):
     """``tanh(x)`` (into ``out``): striate[fast]'s compiled kernel for contiguous float32 arrays on the
     CPU, else the array module's."""

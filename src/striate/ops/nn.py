@@ -79,17 +79,11 @@ class ReLU(Function):
     """max(x, 0), split across striate's threads (after pooling in the convnets it is large)."""
 
     def forward(self, xp, x):
-        self.y = xp.empty(x.shape, dtype=x.dtype)
-        x, y = x.reshape(-1), self.y.reshape(-1)
-        backend.parallel(lambda r: xp.maximum(x[r], 0, out=y[r]), len(y), y.size, kind="elementwise")
+        self.y = _linalg.relu(xp, x)
         return self.y
 
     def backward(self, xp, gy):
-        g = xp.empty(self.y.shape, dtype=xp.result_type(gy, self.y))
-        gy, y, flat = gy.reshape(-1), self.y.reshape(-1), g.reshape(-1)
-        backend.parallel(lambda r: xp.multiply(gy[r], y[r] > 0, out=flat[r]), len(flat), 2 * flat.size,
-                         kind="elementwise")
-        return g
+        return _linalg.relu_grad(xp, gy, self.y)
 
 
 class ReLU6(Function):

@@ -11,6 +11,7 @@ from striate import backend
 from striate.backend import accel
 from striate.autodiff import Function
 from striate.ops._base import shape_of
+from striate.ops.linalg import relu, relu_grad
 from striate.ops.conv import check_padding, negate, pad_or_crop, spatial_tuple, taps, to_nhwc, window_pads
 
 __all__ = ["max_pool", "average_pool"]
@@ -124,14 +125,14 @@ class MaxPool(_Pool):
                              kind="elementwise")
             self.x, self.y = None, y.reshape(shape)  # the backward pass needs only ``first``
             return self.y
-        elif self.blocks:  # one part of the block rows per thread
+        if self.blocks:  # one part of the block rows per thread
             y = xp.empty((len(self.x),) + shape[2:], dtype=x.dtype)
             backend.parallel(lambda r: self.block_reduce(xp.maximum, self.x[r], y[r]), len(y), self.x.size,
                              kind="elementwise")
             self.y = y.reshape(shape)
         else:
             self.y = _fold(xp.maximum, self.tap_views(self.x, shape))
-        return xp.maximum(self.y, 0) if self.relu else self.y
+        return relu(xp, self.y) if self.relu else self.y
 
     def backward(self, xp, gy):
         # NOTE: the gradient goes to one maximum per window, the first in row-major order (as
@@ -142,7 +143,7 @@ class MaxPool(_Pool):
                              g.size, kind="elementwise")
             return self.unpad(xp, g)
         if self.relu:
-            gy = gy * (self.y > 0)
+            gy = relu_grad(xp, gy, self.y)  # the maximum's sign is its ReLU's
         if self.blocks:
             y, gy = self.y.reshape(len(self.x), -1, gy.shape[3]), gy.reshape(len(self.x), -1, gy.shape[3])
             g = xp.empty(self.x.shape, dtype=gy.dtype)

@@ -316,12 +316,13 @@ class Optimizer:
 
     def _update(self, xp, index, gradient, weight, constants):
         """Variable ``index``'s update, split by elements across striate's threads (updates are elementwise)."""
-        slots = {name: column[index].data for name, column in self._slot_columns.items()}
-        arrays, cost = [gradient, weight, *slots.values(), *self._scratch[index]], 12 * weight.size  # ~12 passes
-        if cost < 2 * backend.threads.MIN_COST or not all(a.flags.c_contiguous for a in arrays):
+        slots, scratch = {name: column[index].data for name, column in self._slot_columns.items()}, self._scratch[index]
+        cost = 12 * weight.size  # about 12 passes
+        if cost < 2 * backend.threads.MIN_COST or \
+                not all(a.flags.c_contiguous for a in (gradient, weight, *slots.values(), *scratch)):
             # too little to split in two (or not flat): no views, no dispatch
-            return self._update_step(xp, gradient, weight, slots, self._scratch[index], constants)
-        flat, names = [a.reshape(-1) for a in arrays], list(slots)
+            return self._update_step(xp, gradient, weight, slots, scratch, constants)
+        flat, names = [a.reshape(-1) for a in (gradient, weight, *slots.values(), *scratch)], list(slots)
 
         def part(r):
             g, w, *rest = (a[r] for a in flat)
