@@ -1,16 +1,41 @@
 """Layer fusions (models/fusion.py): which pairs fuse, and that fusing changes no number."""
 import numpy as np
+import pytest
 
 import striate as keras
 from striate import layers as L
+from striate.models import fusion
 
 rng = np.random.default_rng(0)
 
 
 def fused_names(model):
-    before, after = model._fused
-    return ([n.layer.name for n in model._nodes if id(n) in before],
-            [n.layer.name for n in model._nodes if id(n) in after])
+    """The layers that leave out their ReLU, and the pools that apply it."""
+    runs = model._fused
+    return ([n.layer.name for n in model._nodes if runs.get(id(n)) is fusion.without_relu],
+            [n.layer.name for n in model._nodes if runs.get(id(n)) is fusion.pool_then_relu])
+
+
+def pooled_names(model):
+    """The convolutions that average-pool their output in their own op, and the pools they stand in for."""
+    runs = model._fused
+    return ([n.layer.name for n in model._nodes if getattr(runs.get(id(n)), "func", None)
+             is fusion.conv_then_average_pool],
+            [n.layer.name for n in model._nodes if runs.get(id(n)) is fusion._pooled])
+
+
+def same_outputs_and_gradients(fused, plain, x, exact_gradients=True):
+    np.testing.assert_array_equal(fused(x).numpy(), plain(x).numpy())
+    grads = []
+    for model in (fused, plain):
+        loss = keras.ops.sum(model(x, training=True) * np.arange(model.outputs[0].shape[-1], dtype=np.float32))
+        loss.backward()
+        grads.append([np.array(w.grad) for w in model.trainable_weights])
+    for a, b in zip(*grads):
+        if exact_gradients:
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 def convnet():
@@ -38,18 +63,11 @@ def test_a_relu_output_seen_elsewhere_is_not_fused():
 def test_fused_and_unfused_give_the_same_outputs_and_gradients():
     fused, plain = convnet(), convnet()
     plain.set_weights(fused.get_weights())
-    plain._fused = (set(), set())
+    plain._fused = {}
     # whole windows of zeros after the ReLU: the ties that the fused order never sees
     x = np.maximum(rng.standard_normal((4, 12, 12, 2)), 0).astype(np.float32)
     x[:, :6] = 0
-    np.testing.assert_array_equal(fused(x).numpy(), plain(x).numpy())
-    grads = []
-    for model in (fused, plain):
-        loss = keras.ops.sum(model(x, training=True) * np.arange(3, dtype=np.float32))
-        loss.backward()
-        grads.append([np.array(w.grad) for w in model.trainable_weights])
-    for a, b in zip(*grads):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    same_outputs_and_gradients(fused, plain, x, exact_gradients=False)
 
 
 def test_a_functional_model_fuses_its_pairs_too():
@@ -60,6 +78,44 @@ def test_a_functional_model_fuses_its_pairs_too():
     assert fused_names(model) == (["conv"], ["pool"])
     plain = keras.Model.from_config(model.get_config())
     plain.set_weights(model.get_weights())
-    plain._fused = (set(), set())
+    plain._fused = {}
     x = rng.standard_normal((3, 10, 10, 3)).astype(np.float32)
     np.testing.assert_array_equal(model.predict(x, verbose=0), plain.predict(x, verbose=0))
+
+
+def lenet5():
+    return keras.Sequential([
+        keras.Input(shape=(16, 16, 1)), L.Conv2D(3, 5, padding="same", activation="tanh", name="c1"),
+        L.AveragePooling2D(2, name="p1"), L.Conv2D(4, 3, name="c2"), L.AveragePooling2D(2, name="p2"),
+        L.Flatten(), L.Dense(3, activation="softmax")])
+
+
+def test_conv_then_tiling_average_pool_pairs_are_fused():
+    assert pooled_names(lenet5()) == (["c1", "c2"], ["p1", "p2"])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: L.AveragePooling2D(2, strides=1),          # overlapping windows
+    lambda: L.AveragePooling2D(3),                     # 10x10 is not tiled by 3x3 blocks
+    lambda: L.AveragePooling2D(2, padding="same"),
+])
+def test_an_average_pool_that_does_not_tile_the_output_in_blocks_is_not_fused(make):
+    model = keras.Sequential([keras.Input(shape=(12, 12, 1)), L.Conv2D(2, 3, activation="tanh"), make()])
+    assert pooled_names(model) == ([], [])
+
+
+def test_conv_then_average_pool_not_fused_where_the_output_is_seen_or_the_activation_is_not_fused():
+    inputs = keras.Input(shape=(8, 8, 1))
+    x = L.Conv2D(2, 3, padding="same", activation="tanh")(inputs)
+    seen_twice = keras.Model(inputs, [L.AveragePooling2D()(x), L.Flatten()(x)])
+    sigmoid = keras.Sequential([keras.Input(shape=(8, 8, 1)), L.Conv2D(2, 3, padding="same", activation="sigmoid"),
+                                L.AveragePooling2D()])
+    for model in (seen_twice, sigmoid):
+        assert pooled_names(model) == ([], [])
+
+
+def test_conv_then_average_pool_fused_and_unfused_give_the_same_bits():
+    fused, plain = lenet5(), lenet5()
+    plain.set_weights(fused.get_weights())
+    plain._fused = {}
+    same_outputs_and_gradients(fused, plain, rng.standard_normal((5, 16, 16, 1)).astype(np.float32))

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from opcheck import check_op
 
 from striate import ops
+from striate.autodiff import Tensor
 
 rng = np.random.default_rng(0)
 conv_module = importlib.import_module("striate.ops.conv")
@@ -160,6 +161,38 @@ def test_fused_conv_bias_activation(activation, padding, strides, lowering):
     check_op(lambda x, w, b: ops.conv_bias_activation(x, w, b, strides, padding, activation=activation),
              lambda x, w, b: act(torch_conv(x, w, strides, padding) + b),
              [rng.standard_normal((2, 7, 9, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)])
+
+
+@pytest.mark.parametrize("activation", [None, "tanh"])
+@pytest.mark.parametrize("pool", [2, (2, 3)])
+def test_conv_bias_activation_then_average_pool(activation, pool, lowering):
+    act = {None: lambda y: y, "tanh": torch.tanh}[activation]
+    rng = np.random.default_rng(6)
+    check_op(lambda x, w, b: ops.conv_bias_activation(x, w, b, padding="same", activation=activation,
+                                                      average_pool=pool),
+             lambda x, w, b: F.avg_pool2d(act(torch_conv(x, w, 1, "same") + b).permute(0, 3, 1, 2),
+                                          pool).permute(0, 2, 3, 1),
+             [rng.standard_normal((3, 8, 12, 2)), rng.standard_normal((3, 3, 2, 5)), rng.standard_normal(5)])
+
+
+def test_conv_then_average_pool_in_one_op_gives_the_bits_of_two(lowering):
+    # the same array calls, a part of the batch at a time (the fused Conv2D -> AveragePooling2D pair)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((6, 12, 12, 3), (5, 5, 3, 6), (6,)))
+    apart = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+    joined = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+    y = ops.average_pool(ops.conv_bias_activation(*apart, padding="same", activation="tanh"), 2)
+    z = ops.conv_bias_activation(*joined, padding="same", activation="tanh", average_pool=2)
+    np.testing.assert_array_equal(z.numpy(), y.numpy())
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(g)
+    z.backward(g)
+    for a, c in zip(apart, joined):
+        np.testing.assert_array_equal(c.grad, a.grad)
+
+
+def test_conv_average_pool_must_tile_the_output():
+    with pytest.raises(ValueError, match=r"conv: average_pool \(2, 2\) must tile the convolution's output, 6x7"):
+        ops.conv_bias_activation(np.zeros((1, 8, 9, 1)), np.zeros((3, 3, 1, 2)), average_pool=2)
 
 
 @pytest.mark.parametrize("strides,dilation,padding", [(1, 1, "valid"), ((2, 1), 1, "same"), (1, (1, 2), "same"),

@@ -1,6 +1,6 @@
 """Layer fusions: adjacent layers of a model computed as fewer, cheaper ops, planned once per graph.
 
-One fusion so far, for the lectures' most common block, a ReLU followed by max pooling:
+Two fusions, for the lectures' two pooling blocks. The first, a ReLU followed by max pooling:
 
     Conv2D(..., activation="relu") -> MaxPooling2D      runs as   relu(max_pool(conv(x) + b))
     Activation("relu")             -> MaxPooling2D      runs as   relu(max_pool(x))
@@ -12,14 +12,23 @@ does the ReLU (forward and backward) on the pooled quarter of the values, in the
 (``ops.pool.max_pool_relu``; with striate[fast], inside its one pass), and the pool never sees the
 all-zero windows a ReLU leaves, whose ties cost the max pool's backward its slow path.
 
-A pair is fused only when nothing else can see the ReLU's output: the pool is its only consumer
-and it is not an output of the model.
+The second, LeNet-5's convolution followed by average pooling whose blocks tile its output:
+
+    Conv2D(..., activation=tanh, relu or none) -> AveragePooling2D   runs as one conv op
+
+where each thread pools its part of the convolution's output while it is still in cache (and
+spreads the gradient back the same way), by the same array calls as the two ops apart.
+
+A pair is fused only when nothing else can see the first layer's output: the pool is its only
+consumer and it is not an output of the model.
 """
+import functools
+
 from striate import activations
 from striate.layers.conv import Conv2D
 from striate.layers.core import Activation
 from striate.layers.layer import _as_tensor
-from striate.layers.pooling import MaxPooling2D
+from striate.layers.pooling import AveragePooling2D, MaxPooling2D
 from striate.ops.pool import max_pool_relu
 
 
@@ -29,26 +38,36 @@ def _ends_in_relu(layer):
     return type(layer) is Activation and activations.fused_name(layer.activation) == "relu"
 
 
+def _pools_in_blocks(conv, pool, shape):
+    """Whether ``pool`` averages blocks that tile ``conv``'s output (of symbolic ``shape``) in one op."""
+    return (type(conv) is Conv2D and conv.data_format == "channels_last"
+            and (activations.fused_name(conv.activation) is not None or conv.activation is activations.linear)
+            and type(pool) is AveragePooling2D and pool.data_format == "channels_last"
+            and pool.pool_size == pool.strides and pool.padding == "valid"
+            and all(n is not None and n % p == 0 for n, p in zip(shape[1:3], pool.pool_size)))
+
+
 def plan(nodes, outputs):
-    """``(before, after)``: ids of the nodes that leave out their ReLU and of the pools that apply it."""
+    """``{id(node): run}`` for the nodes that fuse: ``run(layer, x)`` computes that node in place of ``layer(x)``."""
     consumers = {}
     for node in nodes:
         for t in node.inputs:
             consumers.setdefault(id(t), []).append(node)
     model_outputs = {id(t) for t in outputs}
-    before, after = set(), set()
+    runs = {}
     for node in nodes:
-        if len(node.outputs) != 1 or node.kwargs or not _ends_in_relu(node.layer):
+        if len(node.outputs) != 1 or node.kwargs:
             continue
         out = node.outputs[0]
         users = consumers.get(id(out), [])
-        if id(out) in model_outputs or len(users) != 1:
+        if id(out) in model_outputs or len(users) != 1 or users[0].kwargs:
             continue
         pool = users[0]
-        if type(pool.layer) is MaxPooling2D and pool.layer.data_format == "channels_last" and not pool.kwargs:
-            before.add(id(node))
-            after.add(id(pool))
-    return before, after
+        if _ends_in_relu(node.layer) and type(pool.layer) is MaxPooling2D and pool.layer.data_format == "channels_last":
+            runs[id(node)], runs[id(pool)] = without_relu, pool_then_relu
+        elif _pools_in_blocks(node.layer, pool.layer, out.shape):
+            runs[id(node)], runs[id(pool)] = functools.partial(conv_then_average_pool, pool=pool.layer), _pooled
+    return runs
 
 
 def _input(layer, x):
@@ -68,3 +87,13 @@ def without_relu(layer, x):
 def pool_then_relu(layer, x):
     """The ReLU of fused MaxPooling2D ``layer``'s output on ``x``, in one op."""
     return max_pool_relu(_input(layer, x), layer.pool_size, layer.strides, layer.padding)
+
+
+def conv_then_average_pool(layer, x, pool):
+    """Conv2D ``layer``'s output on ``x``, averaged by AveragePooling2D ``pool``, in one op."""
+    return layer.conv_bias(_input(layer, x), activations.fused_name(layer.activation), average_pool=pool.pool_size)
+
+
+def _pooled(layer, x):
+    """A fused pool's output: its input, which the convolution before it has already pooled."""
+    return x

@@ -130,13 +130,11 @@ class Model(Trainer, Layer):
                 raise ValueError(f"Model '{self.name}' input '{t.name}' expects shape {expected} (the first axis "
                                  f"is the batch), received shape {tuple(x.shape)}")
             values[id(t)] = x
-        before, after = self._fused
         for node in self._nodes:
             args = [values[id(t)] for t in node.inputs]
-            if id(node) in before:
-                out = fusion.without_relu(node.layer, args[0])
-            elif id(node) in after:
-                out = fusion.pool_then_relu(node.layer, args[0])
+            run = self._fused.get(id(node))
+            if run is not None:  # one of a pair of layers computed as one op (models/fusion.py)
+                out = run(node.layer, args[0])
             else:
                 out = node.layer(args if node.is_list else args[0], training=training, **node.kwargs)
             for t, o in zip(node.outputs, _flatten(out)):

@@ -171,6 +171,43 @@ def col2im(xp, tap_values, image, kernel_hw, out_hw, strides, dilation):
     return image
 
 
+# -- block means, shared with pool.py -------------------------------------------------------------
+def fold(ufunc, views, out=None):
+    """``ufunc`` applied across ``views`` (at least one), into ``out`` (or one new array)."""
+    if len(views) == 1:
+        if out is None:
+            return views[0].copy()
+        out[...] = views[0]
+        return out
+    out = ufunc(views[0], views[1], out=out)
+    for v in views[2:]:
+        ufunc(out, v, out=out)
+    return out
+
+
+_means = {}
+
+
+def column_mean(xp, pool, channels, dtype):
+    """S = [I; I; ...] / (ph * pw): (pw * C, C), the sum of a block row's pw pixels, as a mean."""
+    return backend.memo(_means, (id(xp), pool, channels, xp.dtype(dtype).str), lambda: xp.tile(
+        xp.eye(channels, dtype=dtype), (pool[1], 1)) / xp.asarray(pool[0] * pool[1], dtype))
+
+
+def mean_blocks(xp, x3, pool, mean, out):
+    """The mean of each (ph, pw) block of (R, ph, OW*pw*C) ``x3``, into ``out`` (R*OW, C): the block's ph
+    rows added, then its pw pixels summed (and divided) by one product with ``mean`` (``column_mean``).
+
+    NOTE: a BLAS product, where NumPy would add runs of only C values (6 after LeNet-5's first layer).
+    """
+    xp.matmul(fold(xp.add, [x3[:, i] for i in range(pool[0])]).reshape(-1, mean.shape[0]), mean, out=out)
+
+
+def mean_blocks_grad(xp, gy, mean, out):
+    """The gradient of ``mean_blocks``: ``gy`` (R*OW, C) spread over the blocks of ``out`` (R, ph, OW*pw*C)."""
+    out[...] = (gy @ mean.T).reshape(len(out), 1, -1)
+
+
 class BandedRows:
     """A kernel's rows as banded ("Toeplitz") matrices, for convolving whole image rows at once.
 
@@ -252,11 +289,15 @@ class Conv(_Windowed):
     kernel matrix, so the product adds it (no pass of its own over the output) and its gradient is
     a row of the kernel matrix's gradient (measured on the Keras convnet's 1->32 layer: forward
     1.19 -> 0.69-0.95 ms, backward 0.91 -> 0.78-0.85 ms, per 64 images).
+
+    With ``average_pool`` (ph, pw), the op's output is the mean of each (ph, pw) block of that
+    (stride = pool size, blocks tiling the output): each thread pools its part while it is still in
+    cache, and the gradient comes back the same way (the Conv2D -> AveragePooling2D pair of LeNet-5).
     """
 
-    def __init__(self, strides, dilation, pads, activation=None):
+    def __init__(self, strides, dilation, pads, activation=None, average_pool=None):
         super().__init__(strides, dilation, pads)
-        self.activation = activation
+        self.activation, self.pool = activation, average_pool
 
     def forward(self, xp, x, w, b=None):
         x = self.pad(xp, x, w.shape[:2])
@@ -278,9 +319,11 @@ class Conv(_Windowed):
         else:
             self.cols = new_patches(xp, n, x.shape[3], w.shape[:2], self.out_hw, dtype, extra=self.has_bias)
         self.y = xp.empty((len(self.cols), kernel.shape[1]), dtype=dtype)
-        rows = len(self.cols) // n
+        rows, out_shape = len(self.cols) // n, x.shape[:1] + self.out_hw + w.shape[-1:]
+        if self.pool:
+            pooled, out_shape = self.pooled_output(xp, out_shape, dtype)
 
-        def part(samples):  # lowered, multiplied and activated, one part of the batch per thread
+        def part(samples):  # lowered, multiplied and activated (and pooled), one part of the batch per thread
             r = slice(samples.start * rows, samples.stop * rows)
             if self.strip:
                 self.lower_strips(xp, x[samples], w.shape[0], self.cols[r])
@@ -290,8 +333,27 @@ class Conv(_Windowed):
                 self.cols[r, -1] = 1
             xp.matmul(self.cols[r], kernel, out=self.y[r])
             activate(xp, self.activation, self.y[r])
+            if self.pool:
+                mean_blocks(xp, self.blocks(self.y[r]), self.pool, self.mean, pooled[self.pooled_rows(samples)])
         backend.parallel(part, n, self.cols.size + self.y.size)
-        return self.y.reshape(x.shape[:1] + self.out_hw + w.shape[-1:])
+        return (pooled if self.pool else self.y).reshape(out_shape)
+
+    def pooled_output(self, xp, out_shape, dtype):
+        """An empty (N*POH*POW, C) output for ``average_pool``, and the pooled output's NHWC shape."""
+        (n, oh, ow, c), (ph, pw) = out_shape, self.pool
+        if oh % ph or ow % pw:
+            raise ValueError(f"conv: average_pool {self.pool} must tile the convolution's output, {oh}x{ow} "
+                             "pixels")
+        self.mean = column_mean(xp, self.pool, c, dtype)
+        self.pooled_per_sample = (oh // ph) * (ow // pw)
+        return xp.empty((n * self.pooled_per_sample, c), dtype=dtype), (n, oh // ph, ow // pw, c)
+
+    def pooled_rows(self, samples):
+        return slice(samples.start * self.pooled_per_sample, samples.stop * self.pooled_per_sample)
+
+    def blocks(self, y):
+        """Rows of output ``y`` (whole images, NHWC order) as (N*OH/ph, ph, OW*C) block rows."""
+        return y.reshape(-1, self.pool[0], self.out_hw[1] * self.w.shape[-1])
 
     def strip_view(self, xp, image, kh):
         """The (N, OH, strips, kh, span*C) view of padded NHWC ``image`` that the strips lower."""
@@ -325,13 +387,19 @@ class Conv(_Windowed):
     def backward(self, xp, gy):
         n, need_x, need_b = self.padded_shape[0], self.needs_grad[0], self.has_bias and self.needs_grad[2]
         need_w = self.needs_grad[1] or need_b  # the bias's gradient is a row of the kernel matrix's
-        gy, rows = gy.reshape(self.y.shape), len(self.y) // n
+        rows = len(self.y) // n
+        if self.pool:  # the pooled gradient spread back over the blocks, a part at a time
+            gy, spread = gy.reshape(-1, self.w.shape[-1]), xp.empty(self.y.shape, dtype=gy.dtype)
+        else:
+            gy = gy.reshape(self.y.shape)
         image = xp.empty(self.padded_shape, dtype=xp.result_type(gy, self.w)) if need_x else None
         wt = None if self.strip or not need_x else xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2))
 
         def part(samples):
             r = slice(samples.start * rows, samples.stop * rows)
-            g = activation_grad(self.activation, gy[r], self.y[r])
+            if self.pool:
+                mean_blocks_grad(xp, gy[self.pooled_rows(samples)], self.mean, self.blocks(spread[r]))
+            g = activation_grad(self.activation, spread[r] if self.pool else gy[r], self.y[r])
             if need_x and self.strip:
                 self.add_strips(xp, g, image[samples])
             elif need_x:
@@ -460,27 +528,31 @@ def _prepare(op, inputs, kernel, strides, padding, data_format, dilation_rate, k
     return x, w, restore, shapes, nd, settings
 
 
-def _conv_like(cls, op, inputs, kernel, strides, padding, data_format, dilation_rate, bias=None, activation=None):
+def _conv_like(cls, op, inputs, kernel, strides, padding, data_format, dilation_rate, bias=None, activation=None,
+               **options):
     x, w, restore, shapes, _, (strides, padding, dilation) = _prepare(
         op, inputs, kernel, strides, padding, data_format, dilation_rate, 2)
     pads = tuple(window_pads(op, x.shape[1 + i], (w.shape[i] - 1) * dilation[i] + 1, strides[i], padding, shapes)
                  for i in range(2))
-    if bias is None and activation is None:
+    if bias is None and activation is None and not options:
         return restore(cls(strides, dilation, pads)(x, w))
-    fn = cls(strides, dilation, pads, activation=activation)
+    fn = cls(strides, dilation, pads, activation=activation, **options)
     return restore(fn(x, w) if bias is None else fn(x, w, bias))
 
 
-def conv_bias_activation(inputs, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None):
+def conv_bias_activation(inputs, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None,
+                         average_pool=None):
     """``activation(conv(inputs, kernel) + bias)`` as one op (channels-last inputs); ``activation`` is
-    ``None``, ``"relu"`` or ``"tanh"``.
+    ``None``, ``"relu"`` or ``"tanh"``. With ``average_pool`` (an int or a pair that tiles the output),
+    ``average_pool(that, average_pool)`` in the same op.
 
     The Conv2D layer's hot path: one output array and one pass, where three ops make three.
     """
     if activation not in FUSED_ACTIVATIONS:
         raise ValueError(f"conv: activation must be one of {FUSED_ACTIVATIONS}, received {activation!r}")
+    options = {} if average_pool is None else {"average_pool": spatial_tuple("conv", "average_pool", average_pool, 2)}
     return _conv_like(Conv, "conv", inputs, kernel, strides, padding, "channels_last", dilation_rate, bias,
-                      activation)
+                      activation, **options)
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):

@@ -12,7 +12,8 @@ from striate.backend import accel
 from striate.autodiff import Function
 from striate.ops._base import shape_of
 from striate.ops.linalg import relu, relu_grad
-from striate.ops.conv import check_padding, negate, pad_or_crop, spatial_tuple, taps, to_nhwc, window_pads
+from striate.ops.conv import (check_padding, column_mean, fold, mean_blocks, mean_blocks_grad, negate, pad_or_crop,
+                              spatial_tuple, taps, to_nhwc, window_pads)
 
 __all__ = ["max_pool", "average_pool"]
 
@@ -44,13 +45,13 @@ class _Pool(Function):
 
     def fold_rows(self, ufunc, x3):
         """Each block of (R, ph, OW*pw*C) ``x3`` reduced over its ph rows: (R, OW*pw*C)."""
-        return _fold(ufunc, [x3[:, i] for i in range(self.pool[0])])
+        return fold(ufunc, [x3[:, i] for i in range(self.pool[0])])
 
     def block_reduce(self, ufunc, x3, out=None):
         """Reduce each block of (R, ph, OW*pw*C) ``x3`` to one value: (R, OW, C) (into ``out``)."""
         c = self.padded_shape[3]
         rows = self.fold_rows(ufunc, x3).reshape(len(x3), -1, self.pool[1], c)
-        return _fold(ufunc, [rows[:, :, j] for j in range(self.pool[1])], out)
+        return fold(ufunc, [rows[:, :, j] for j in range(self.pool[1])], out)
 
     def spread(self, xp, y):
         """Blocks of (..., OW, C) ``y`` (one block row per OW) repeated across their columns:
@@ -65,19 +66,6 @@ class _Pool(Function):
     def out_shape(self, n, c):
         extent = self.padded_shape[1:3]
         return (n,) + tuple((e - p) // s + 1 for e, p, s in zip(extent, self.pool, self.strides)) + (c,)
-
-
-def _fold(ufunc, views, out=None):
-    """``ufunc`` applied across ``views`` (at least one), into ``out`` (or one new array)."""
-    if len(views) == 1:
-        if out is None:
-            return views[0].copy()
-        out[...] = views[0]
-        return out
-    out = ufunc(views[0], views[1], out=out)
-    for v in views[2:]:
-        ufunc(out, v, out=out)
-    return out
 
 
 class MaxPool(_Pool):
@@ -131,7 +119,7 @@ class MaxPool(_Pool):
                              kind="elementwise")
             self.y = y.reshape(shape)
         else:
-            self.y = _fold(xp.maximum, self.tap_views(self.x, shape))
+            self.y = fold(xp.maximum, self.tap_views(self.x, shape))
         return relu(xp, self.y) if self.relu else self.y
 
     def backward(self, xp, gy):
@@ -197,23 +185,18 @@ class MaxPool(_Pool):
 class AveragePool(_Pool):
     """The mean of each window's input pixels (padding not counted)."""
 
-    # NOTE: in block mode without padding, the pool's columns are summed (and the mean taken) by a
-    # product with S = [I; I; ...] / (ph * pw), (pw*C, C), one BLAS call, where NumPy would add
-    # runs of only C values (6 after LeNet-5's first layer); the gradient spreads back through S^T.
+    # NOTE: in block mode without padding, each block row's mean is one product (``mean_blocks``).
     def forward(self, xp, x):
         x = self.windows(xp, x, 0)
         self.y_shape = shape = self.out_shape(self.x_shape[0], self.x_shape[3])
         self.count = self.window_counts(xp, x.dtype)
-        self.mean = _column_mean(xp, self.pool, shape[3], x.dtype) if self.blocks and not self.padded() else None
+        self.mean = column_mean(xp, self.pool, shape[3], x.dtype) if self.blocks and not self.padded() else None
         if self.mean is not None:
             y = xp.empty((len(x), shape[2], shape[3]), dtype=xp.result_type(x, self.mean))
-
-            def part(r):
-                xp.matmul(self.fold_rows(xp.add, x[r]).reshape(-1, self.mean.shape[0]), self.mean,
-                          out=y[r].reshape(-1, shape[3]))
-            backend.parallel(part, len(y), x.size, kind="elementwise")
+            backend.parallel(lambda r: mean_blocks(xp, x[r], self.pool, self.mean, y[r].reshape(-1, shape[3])),
+                             len(y), x.size, kind="elementwise")
             return y.reshape(shape)
-        total = self.block_reduce(xp.add, x).reshape(shape) if self.blocks else _fold(xp.add, self.tap_views(x, shape))
+        total = self.block_reduce(xp.add, x).reshape(shape) if self.blocks else fold(xp.add, self.tap_views(x, shape))
         return total / self.count
 
     def window_counts(self, xp, dtype):
@@ -234,25 +217,14 @@ class AveragePool(_Pool):
                 return self.unpad(xp, xp.broadcast_to(g, (len(g), self.pool[0], g.shape[2])))
             gy = gy.reshape(-1, gy.shape[2], gy.shape[3])
             g = xp.empty((len(gy), self.pool[0], gy.shape[1] * self.mean.shape[0]), dtype=gy.dtype)
-
-            def part(r):
-                g[r] = (gy[r].reshape(-1, self.mean.shape[1]) @ self.mean.T).reshape(len(g[r]), 1, -1)
-            backend.parallel(part, len(g), g.size, kind="elementwise")
+            backend.parallel(lambda r: mean_blocks_grad(xp, gy[r].reshape(-1, gy.shape[2]), self.mean, g[r]),
+                             len(g), g.size, kind="elementwise")
             return self.unpad(xp, g)
         g = gy / self.count
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
         for gtap in self.tap_views(gx, g.shape):
             gtap += g
         return self.unpad(xp, gx)
-
-
-_means = {}
-
-
-def _column_mean(xp, pool, channels, dtype):
-    """S = [I; I; ...] / (ph * pw): (pw * C, C), the sum of a block row's pw pixels, as a mean."""
-    return backend.memo(_means, (id(xp), pool, channels, xp.dtype(dtype).str), lambda: xp.tile(
-        xp.eye(channels, dtype=dtype), (pool[1], 1)) / xp.asarray(pool[0] * pool[1], dtype))
 
 
 def _pool(cls, op, inputs, pool_size, strides, padding, data_format, **options):
