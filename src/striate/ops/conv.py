@@ -185,6 +185,11 @@ def fold(ufunc, views, out=None):
     return out
 
 
+def fold_rows(ufunc, x3):
+    """Each block of (R, ph, L) ``x3`` reduced over its ph rows: (R, L)."""
+    return fold(ufunc, [x3[:, i] for i in range(x3.shape[1])])
+
+
 _means = {}
 
 
@@ -194,13 +199,13 @@ def column_mean(xp, pool, channels, dtype):
         xp.eye(channels, dtype=dtype), (pool[1], 1)) / xp.asarray(pool[0] * pool[1], dtype))
 
 
-def mean_blocks(xp, x3, pool, mean, out):
+def mean_blocks(xp, x3, mean, out):
     """The mean of each (ph, pw) block of (R, ph, OW*pw*C) ``x3``, into ``out`` (R*OW, C): the block's ph
     rows added, then its pw pixels summed (and divided) by one product with ``mean`` (``column_mean``).
 
     NOTE: a BLAS product, where NumPy would add runs of only C values (6 after LeNet-5's first layer).
     """
-    xp.matmul(fold(xp.add, [x3[:, i] for i in range(pool[0])]).reshape(-1, mean.shape[0]), mean, out=out)
+    xp.matmul(fold_rows(xp.add, x3).reshape(-1, mean.shape[0]), mean, out=out)
 
 
 def mean_blocks_grad(xp, gy, mean, out):
@@ -334,7 +339,7 @@ class Conv(_Windowed):
             xp.matmul(self.cols[r], kernel, out=self.y[r])
             activate(xp, self.activation, self.y[r])
             if self.pool:
-                mean_blocks(xp, self.blocks(self.y[r]), self.pool, self.mean, pooled[self.pooled_rows(samples)])
+                mean_blocks(xp, self.blocks(self.y[r]), self.mean, pooled[self.pooled_rows(samples)])
         backend.parallel(part, n, self.cols.size + self.y.size)
         return (pooled if self.pool else self.y).reshape(out_shape)
 

@@ -12,8 +12,8 @@ from striate.backend import accel
 from striate.autodiff import Function
 from striate.ops._base import shape_of
 from striate.ops.linalg import relu, relu_grad
-from striate.ops.conv import (check_padding, column_mean, fold, mean_blocks, mean_blocks_grad, negate, pad_or_crop,
-                              spatial_tuple, taps, to_nhwc, window_pads)
+from striate.ops.conv import (check_padding, column_mean, fold, fold_rows, mean_blocks, mean_blocks_grad, negate,
+                              pad_or_crop, spatial_tuple, taps, to_nhwc, window_pads)
 
 __all__ = ["max_pool", "average_pool"]
 
@@ -43,14 +43,10 @@ class _Pool(Function):
         """Whether any window reaches into padding (then windows differ in how many pixels they hold)."""
         return any(lo > 0 or hi > 0 for lo, hi in self.pads)
 
-    def fold_rows(self, ufunc, x3):
-        """Each block of (R, ph, OW*pw*C) ``x3`` reduced over its ph rows: (R, OW*pw*C)."""
-        return fold(ufunc, [x3[:, i] for i in range(self.pool[0])])
-
     def block_reduce(self, ufunc, x3, out=None):
         """Reduce each block of (R, ph, OW*pw*C) ``x3`` to one value: (R, OW, C) (into ``out``)."""
         c = self.padded_shape[3]
-        rows = self.fold_rows(ufunc, x3).reshape(len(x3), -1, self.pool[1], c)
+        rows = fold_rows(ufunc, x3).reshape(len(x3), -1, self.pool[1], c)
         return fold(ufunc, [rows[:, :, j] for j in range(self.pool[1])], out)
 
     def spread(self, xp, y):
@@ -193,7 +189,7 @@ class AveragePool(_Pool):
         self.mean = column_mean(xp, self.pool, shape[3], x.dtype) if self.blocks and not self.padded() else None
         if self.mean is not None:
             y = xp.empty((len(x), shape[2], shape[3]), dtype=xp.result_type(x, self.mean))
-            backend.parallel(lambda r: mean_blocks(xp, x[r], self.pool, self.mean, y[r].reshape(-1, shape[3])),
+            backend.parallel(lambda r: mean_blocks(xp, x[r], self.mean, y[r].reshape(-1, shape[3])),
                              len(y), x.size, kind="elementwise")
             return y.reshape(shape)
         total = self.block_reduce(xp.add, x).reshape(shape) if self.blocks else fold(xp.add, self.tap_views(x, shape))
