@@ -59,3 +59,38 @@ def test_errors():
         dense(np.zeros((32, 28, 28), "float32"))
     with pytest.raises(ValueError, match=r"Input needs a shape"):
         layers.Input()
+
+
+def test_an_accepted_shape_does_not_let_a_wrong_one_through():
+    dense = layers.Dense(3, name="d")
+    dense(np.zeros((2, 4), "float32"))
+    dense(np.zeros((2, 4), "float32"))  # accepted again, from the cache
+    with pytest.raises(ValueError, match=r"Dense 'd' expects inputs with last axis of size 4, received shape \(2, 5\)"):
+        dense(np.zeros((2, 5), "float32"))
+
+
+def test_weights_follow_layers_and_weights_added_after_they_were_listed():
+    """A layer's weight list is cached between steps; adding a weight or a sublayer anywhere renews it."""
+
+    class Block(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = layers.Dense(2)
+
+        def call(self, x):
+            return self.inner(x)
+
+    block = Block()
+    model = Sequential([layers.Input(shape=(3,)), block])
+    assert [v.name for v in model.weights] == ["kernel", "bias"]
+    extra = block.add_weight(shape=(1,), initializer="zeros", name="extra")
+    assert any(v is extra for v in model.weights)
+    block.second = layers.Dense(4)
+    block.second.build((None, 2))
+    assert len(model.trainable_weights) == 5
+    block.second.trainable = False
+    assert len(model.trainable_weights) == 3 and len(model.non_trainable_weights) == 2
+    listed = model.weights
+    listed.clear()  # callers get their own list
+    assert len(model.weights) == 5
+

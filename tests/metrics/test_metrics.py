@@ -127,6 +127,17 @@ def test_mean_tracks_the_loss_weighted_by_batch_size():
     assert tracker.result() == 0.0
 
 
+def test_mean_of_numbers_gives_the_bits_of_arrays():
+    """The trainer's path (a Python float and an int weight) and the array path add the same float32 values."""
+    numbers, arrays = metrics.Mean(), metrics.Mean()
+    rng = np.random.default_rng(0)
+    for value, weight in zip(rng.random(500) * 3, rng.integers(1, 200, 500)):
+        numbers.update_state(float(value), sample_weight=int(weight))
+        arrays.update_state(np.float64(value), sample_weight=np.array(weight))
+    assert numbers.total.dtype == np.float32 and numbers.count.dtype == np.float32
+    assert numbers.total == arrays.total and numbers.count == arrays.count
+
+
 def test_mean_metric_wrapper_of_a_user_function():
     def within_one(y_true, y_pred, tol=1.0):
         return (np.abs(y_true - y_pred) <= tol).astype(np.float32)

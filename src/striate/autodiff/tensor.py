@@ -139,7 +139,7 @@ class Tensor:
                 raise RuntimeError(
                     f"backward() without a gradient needs a scalar tensor, received shape {self.shape}; "
                     "pass grad= with that shape, or reduce the tensor first (e.g. .sum())")
-            grad = xp.ones_like(self.data)
+            grad = xp.ones(self.data.shape, dtype=self.data.dtype)
         else:
             grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.data.dtype)
             if grad.shape != self.shape:

@@ -49,8 +49,18 @@ class InputSpec:
 
     def __init__(self, ndim=None, min_ndim=None, axes=None):
         self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+        self._accepted = None  # the last shape found fitting (a layer sees the same shape step after step)
 
     def problem(self, shape):
+        """What ``shape`` lacks, in words, or None when it fits."""
+        if shape == self._accepted:
+            return None
+        found = self._problem(shape)
+        if found is None:
+            self._accepted = shape
+        return found
+
+    def _problem(self, shape):
         if self.ndim is not None and len(shape) != self.ndim:
             return f"{self.ndim} axes (the batch axis included)"
         if self.min_ndim is not None and len(shape) < self.min_ndim:
@@ -60,6 +70,12 @@ class InputSpec:
                 where = "last axis" if axis == -1 else f"axis {axis}"
                 return f"{where} of size {size}"
         return None
+
+
+# How many times any layer has gained a weight or a sublayer: a layer's cached list of weights made
+# before the last change is rebuilt.
+_structure = [0]
+_WEIGHT_LISTS = ("_trainable_vars", "_non_trainable_vars", "_layers")
 
 
 def _is_symbolic(x):
@@ -129,6 +145,7 @@ class Layer:
         if trainable and not self._trainable:
             v.trainable = v.requires_grad = False
         (self._trainable_vars if trainable else self._non_trainable_vars).append(v)
+        _structure[0] += 1
         return v
 
     @property
@@ -146,12 +163,18 @@ class Layer:
     @property
     def weights(self):
         """All weights in Keras's order: this layer's trainable, then non-trainable, then sublayers'."""
+        cached = self.__dict__.get("_weights_cache")
+        if cached is not None and cached[0] == _structure[0]:
+            return list(cached[1])
         out, seen = [], set()
         for v in self._trainable_vars + self._non_trainable_vars + [w for l in self._layers for w in l.weights]:
             if id(v) not in seen:
                 seen.add(id(v))
                 out.append(v)
-        return out
+        # NOTE: the walk runs twice a step (the trainer's variables and penalties); it is redone after
+        # any layer anywhere gains a weight or a sublayer (see ``_structure``)
+        object.__setattr__(self, "_weights_cache", (_structure[0], out))
+        return list(out)
 
     variables = weights
 
@@ -198,6 +221,8 @@ class Layer:
         if isinstance(value, Layer) and name != "_outer" and "_layers" in self.__dict__:
             if all(value is not l for l in self._layers):
                 self._layers.append(value)
+        if isinstance(value, Layer) or name in _WEIGHT_LISTS:
+            _structure[0] += 1
         object.__setattr__(self, name, value)
 
     # -- building and calling -----------------------------------------------------------------
@@ -225,10 +250,13 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, training=None, **kwargs):
-        if _is_symbolic(inputs):
+        if isinstance(inputs, Tensor):  # the common case first: one eager input
+            many, x = False, inputs
+        elif _is_symbolic(inputs):
             return self._symbolic_call(inputs, args, kwargs)
-        many = isinstance(inputs, (list, tuple))
-        x = [_as_tensor(t, self.dtype) for t in inputs] if many else _as_tensor(inputs, self.dtype)
+        else:
+            many = isinstance(inputs, (list, tuple))
+            x = [_as_tensor(t, self.dtype) for t in inputs] if many else _as_tensor(inputs, self.dtype)
         if not self.built:
             self._check_input_spec(x.shape if not many else None)
             self._maybe_build([t.shape for t in x] if many else x.shape)

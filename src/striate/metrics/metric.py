@@ -75,6 +75,14 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         """Add ``values`` (a scalar or one per sample), optionally weighted."""
+        if isinstance(values, float) and isinstance(sample_weight, (int, float)):
+            # one number with one weight (the trainer's batch loss, weighted by the batch size): the
+            # same float32 product and sums as below, without shaping arrays
+            xp = backend.xp()
+            weight = xp.asarray(sample_weight, dtype=self.dtype)
+            self.total = self.total + xp.asarray(values, dtype=self.dtype) * weight
+            self.count = self.count + weight
+            return
         values = data(values).astype(self.dtype, copy=False)
         if sample_weight is None:
             count = values.shape[0] if values.ndim else 1

@@ -120,7 +120,6 @@ class Model(Trainer, Layer):
     def call(self, inputs, training=False):
         if not self._functional:
             raise NotImplementedError(f"Model '{self.name}': a subclassed model must define call()")
-        values = {}
         flat = _flatten(inputs)
         if len(flat) != len(self.inputs):
             raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} input(s), received {len(flat)}")
@@ -129,7 +128,11 @@ class Model(Trainer, Layer):
             if len(x.shape) != len(expected) or any(e is not None and e != n for e, n in zip(expected[1:], x.shape[1:])):
                 raise ValueError(f"Model '{self.name}' input '{t.name}' expects shape {expected} (the first axis "
                                  f"is the batch), received shape {tuple(x.shape)}")
-            values[id(t)] = x
+        return self._run(flat, training)
+
+    def _run(self, flat, training):
+        """The layers' calls in graph order, from the checked inputs ``flat`` (one per model input)."""
+        values = {id(t): x for t, x in zip(self.inputs, flat)}
         for node in self._nodes:
             args = [values[id(t)] for t in node.inputs]
             run = self._fused.get(id(node))

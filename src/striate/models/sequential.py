@@ -86,7 +86,7 @@ class Sequential(Model):
         if len(shape) != len(expected) or any(e is not None and e != n for e, n in zip(expected[1:], shape[1:])):
             raise ValueError(f"Sequential '{self.name}' expects input of shape {expected} (the first axis is the "
                              f"batch), received shape {shape}")
-        return Model.call(self, inputs, training=training)
+        return self._run([inputs], training)
 
     def get_config(self):
         """Keras 3's config: the name and the list of layers (an ``InputLayer`` first if set)."""

@@ -162,6 +162,9 @@ class Optimizer:
         self._index = {id(v): i for i, v in enumerate(variables)}
         self._scratch = self._scratch_views(variables, self._scratch_count)
         self._build_slots(variables)
+        # per variable, its slots' arrays by name (a Variable's array is never replaced: it is updated in place)
+        self._slot_arrays = [{name: column[i].data for name, column in self._slot_columns.items()}
+                             for i in range(len(variables))]
         self.built = True
 
     def _build_slots(self, variables):
@@ -316,11 +319,10 @@ class Optimizer:
 
     def _update(self, xp, index, gradient, weight, constants):
         """Variable ``index``'s update, split by elements across striate's threads (updates are elementwise)."""
-        slots, scratch = {name: column[index].data for name, column in self._slot_columns.items()}, self._scratch[index]
+        slots, scratch = self._slot_arrays[index], self._scratch[index]
         cost = 12 * weight.size  # about 12 passes
-        if cost < 2 * backend.threads.MIN_COST or \
-                not all(a.flags.c_contiguous for a in (gradient, weight, *slots.values(), *scratch)):
-            # too little to split in two (or not flat): no views, no dispatch
+        if cost < 2 * backend.threads.MIN_COST or not (gradient.flags.c_contiguous and weight.flags.c_contiguous):
+            # too little to split in two (or not flat; slots and scratch always are): no views, no dispatch
             return self._update_step(xp, gradient, weight, slots, scratch, constants)
         flat, names = [a.reshape(-1) for a in (gradient, weight, *slots.values(), *scratch)], list(slots)
 
