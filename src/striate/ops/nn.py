@@ -399,12 +399,13 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, xp, target, logits):
         p = self.p
-        q = p / p.sum(axis=-1, keepdims=True)
-        if self.sparse:
+        if self.sparse:  # only the labels' probabilities are normalized: the same divisions, fewer of them
             self.rows = xp.arange(len(target))
-            qy = q[self.rows, target]
-            self.target, self.m = target, ((qy >= EPSILON) & (qy <= 1.0 - EPSILON)).astype(p.dtype)
-            return -xp.log(xp.clip(qy, EPSILON, 1.0 - EPSILON))
+            qy = p[self.rows, target] / p.sum(axis=-1)
+            clipped = xp.minimum(xp.maximum(qy, EPSILON), 1.0 - EPSILON)
+            self.target, self.m = target, (clipped == qy).astype(p.dtype)  # 0 where the clip is active (or NaN)
+            return -xp.log(clipped)
+        q = p / p.sum(axis=-1, keepdims=True)
         self.tm = target * ((q >= EPSILON) & (q <= 1.0 - EPSILON))
         return -(target * xp.log(xp.clip(q, EPSILON, 1.0 - EPSILON))).sum(axis=-1)
 
