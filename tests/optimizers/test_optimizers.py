@@ -116,9 +116,9 @@ def test_updates_in_place_without_large_temporaries():
         kwargs = {"momentum": 0.9} if name == "SGD" else {}
         optimizer = getattr(optimizers, name)(clipnorm=1e-3, **kwargs)
         w = Variable(np.ones(n, "float32"), name="w")
-        data = w.data
         g = np.full(n, 0.5, "float32")
-        optimizer.apply([g], [w])  # builds slots, scratch and clip buffers
+        optimizer.apply([g], [w])  # builds slots, scratch and clip buffers (and moves w's values, once)
+        data = w.data
         tracemalloc.start()
         optimizer.apply([g], [w])
         peak = tracemalloc.get_traced_memory()[1]
@@ -126,6 +126,55 @@ def test_updates_in_place_without_large_temporaries():
         assert peak < n * 4 / 10, f"{name} allocated {peak} bytes in one step"
         assert w.data is data and w.data.dtype == np.float32
         np.testing.assert_array_equal(g, 0.5)  # gradients are not modified
+
+
+def _three_variables(seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = [(30, 20), (20,), (4, 3, 5)]
+    return [Variable(rng.standard_normal(s).astype("float32"), name=f"v{i}") for i, s in enumerate(shapes)], \
+        [[rng.standard_normal(s).astype("float32") for s in shapes] for _ in range(4)]
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("Adam", {}), ("Adam", {"amsgrad": True, "clipnorm": 0.5}), ("AdamW", {"global_clipnorm": 0.3}),
+    ("SGD", {"momentum": 0.9, "nesterov": True, "clipvalue": 0.2}), ("RMSprop", {"centered": True}),
+    ("Adagrad", {}), ("Nadam", {"weight_decay": 0.01}),
+])
+def test_one_update_over_all_variables_gives_the_bits_of_one_per_variable(name, kwargs):
+    """Built-in rules are elementwise: they update all the variables at once, as views of one array."""
+    joined_vars, steps = _three_variables()
+    apart_vars, _ = _three_variables()
+    joined, apart = getattr(optimizers, name)(**kwargs), getattr(optimizers, name)(**kwargs)
+    apart._elementwise = False  # the same rule, one variable at a time
+    for grads in steps:
+        joined.apply([g.copy() for g in grads], joined_vars)
+        apart.apply([g.copy() for g in grads], apart_vars)
+    assert joined._joined is not None and apart._joined is None
+    assert all(v.data.base is joined._joined.weights for v in joined_vars)
+    for a, b in zip(joined_vars + joined.variables, apart_vars + apart.variables):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_variables_updated_apart_when_not_all_together():
+    """A missing gradient, or variables that another optimizer has taken over, are updated one by one."""
+    variables, steps = _three_variables()
+    first, second = optimizers.Adam(), optimizers.Adam()
+    first.apply(steps[0], variables)
+    with pytest.warns(UserWarning, match="Gradients do not exist for variables"):
+        first.apply([steps[1][0], None, steps[1][2]], variables)
+    before = variables[1].numpy().copy()
+    second.apply(steps[2], variables)  # now views of the second optimizer's array
+    first.apply(steps[3], variables)
+    assert not first._joined.holds(first._joined.order, variables)
+    reference, _ = _three_variables()
+    check = optimizers.Adam()
+    check._elementwise = False
+    check.apply(steps[0], reference)
+    with pytest.warns(UserWarning):
+        check.apply([steps[1][0], None, steps[1][2]], reference)
+    np.testing.assert_array_equal(before, reference[1].data)
+    check.apply(steps[3], reference)  # the first optimizer's own state, as if the second had not run
+    np.testing.assert_array_equal(first.variables[-1].data, check.variables[-1].data)
 
 
 def test_lr_alias_warns_and_sets_the_learning_rate():

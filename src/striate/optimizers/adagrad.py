@@ -16,6 +16,7 @@ class Adagrad(Optimizer):
         >>> optimizer = Adagrad(learning_rate=0.01)
     """
 
+    _elementwise = True
     _scratch_count = 2
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, weight_decay=None,

@@ -37,6 +37,7 @@ class Adam(Optimizer):
         >>> model.compile(optimizer=optimizer, loss="categorical_crossentropy")
     """
 
+    _elementwise = True
     _scratch_count = 2
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, weight_decay=None,

@@ -22,6 +22,7 @@ class Nadam(Optimizer):
         >>> optimizer = Nadam(learning_rate=2e-3)
     """
 
+    _elementwise = True
     _scratch_count = 2
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None, clipnorm=None,

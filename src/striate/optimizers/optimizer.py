@@ -47,8 +47,9 @@ class Optimizer:
             this. At most one of the three clipping arguments may be set.
         name: the optimizer's name; defaults to the class name in snake case.
 
-    Subclasses set ``_scratch_count`` (scratch arrays per variable) and implement ``_build_slots``,
-    ``_begin_step`` (per-step scalars) and ``_update_step`` (one variable's update, in place).
+    Subclasses set ``_scratch_count`` (scratch arrays per variable) and ``_elementwise`` (see below), and
+    implement ``_build_slots``, ``_begin_step`` (per-step scalars) and ``_update_step`` (one variable's
+    update, in place).
 
     Example:
         >>> optimizer = SGD(learning_rate=0.1)
@@ -59,6 +60,9 @@ class Optimizer:
     """
 
     _scratch_count = 1
+    # Whether ``_update_step`` treats each value on its own (reading no shape): then one call of it updates
+    # all the variables at once, over flat arrays that their values are views of (see ``_join``).
+    _elementwise = False
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  name=None, **kwargs):
@@ -80,6 +84,7 @@ class Optimizer:
         self._slots = []
         self._slot_columns = {}  # slot name -> one slot Variable per trainable variable
         self._scratch = []
+        self._joined = None
         self._clip_buffers = None
         self._iterations = Variable(0, dtype="int64", trainable=False, name="iteration")
         self._learning_rate = None
@@ -160,9 +165,12 @@ class Optimizer:
         variables = list(variables)
         self._trainable_variables = variables
         self._index = {id(v): i for i, v in enumerate(variables)}
-        self._scratch = self._scratch_views(variables, self._scratch_count)
         self._build_slots(variables)
-        # per variable, its slots' arrays by name (a Variable's array is never replaced: it is updated in place)
+        self._joined = _Joined(variables, self._slot_columns, self._scratch_count) \
+            if self._elementwise and _Joined.fits(variables) else None
+        self._scratch = self._joined.scratch_views if self._joined is not None else \
+            self._scratch_views(variables, self._scratch_count)
+        # per variable, its slots' arrays by name (from here on a slot's array is only updated in place)
         self._slot_arrays = [{name: column[i].data for name, column in self._slot_columns.items()}
                              for i in range(len(variables))]
         self.built = True
@@ -253,13 +261,25 @@ class Optimizer:
         r = rounder(dtype)
         lr = r(self.learning_rate)
         scales = self._clip_scales(xp, grads)
+        joined = self._joined if self._joined is not None and self._joined.holds(indices, variables) else None
         if self.weight_decay:
             factor = r(1.0 - r(r(self.weight_decay) * lr))
-            for v in variables:
-                v.data *= factor
+            for w in [joined.weights] if joined is not None else [v.data for v in variables]:
+                w *= factor
         constants = self._begin_step(lr, self.iterations + 1, r)
-        for i, g, v, scale in zip(indices, grads, variables, scales):
-            self._update(xp, i, self._clipped(xp, i, g, scale), v.data, constants)
+        if joined is not None:
+            # every variable at once: the gradients copied into one flat array, clipped there, and one update
+            gradient = joined.gather(xp, grads)
+            if scales.count(1.0) != len(scales):
+                for view, scale in zip(joined.gradient_views, scales):
+                    view *= scale
+            elif self.clipvalue and self.clipvalue > 0:
+                xp.clip(gradient, -self.clipvalue, self.clipvalue, out=gradient)
+            self._update(xp, gradient, joined.weights, joined.slots, joined.scratch, constants)
+        else:
+            for i, g, v, scale in zip(indices, grads, variables, scales):
+                self._update(xp, self._clipped(xp, i, g, scale), v.data, self._slot_arrays[i], self._scratch[i],
+                             constants)
         with no_grad():
             for v in variables:
                 if v.constraint is not None:
@@ -317,9 +337,8 @@ class Optimizer:
         """Scalars shared by every variable's update this step (Python floats rounded by ``r``)."""
         return learning_rate
 
-    def _update(self, xp, index, gradient, weight, constants):
-        """Variable ``index``'s update, split by elements across striate's threads (updates are elementwise)."""
-        slots, scratch = self._slot_arrays[index], self._scratch[index]
+    def _update(self, xp, gradient, weight, slots, scratch, constants):
+        """``_update_step``, split by elements across striate's threads (updates are elementwise)."""
         cost = 12 * weight.size  # about 12 passes
         if cost < 2 * backend.threads.MIN_COST or not (gradient.flags.c_contiguous and weight.flags.c_contiguous):
             # too little to split in two (or not flat; slots and scratch always are): no views, no dispatch
@@ -373,6 +392,58 @@ class Optimizer:
             return
         for i, variable in enumerate(variables):
             variable.assign(store[str(i)])
+
+
+class _Joined:
+    """The trainable variables' values, and each slot's, as views of one flat array each.
+
+    An elementwise rule then updates every variable in one call per operation (Adam: 12 array calls a
+    step instead of 12 per variable; the lecture DFF's 6 variables, 714 -> 550 microseconds a step),
+    from the gradients copied into one flat array. The values and results are the same bits.
+
+    NOTE: this replaces the arrays of the Variables (once, at ``build``); a Variable is otherwise only
+    ever updated in place. Should another optimizer rehome them later, ``holds`` says so and this one
+    updates them one by one again.
+    """
+
+    def __init__(self, variables, slot_columns, scratch_count):
+        xp, dtype = backend.xp(), variables[0].data.dtype
+        self.size = sum(v.data.size for v in variables)
+        self.weights = self._rehome(xp, variables, dtype)
+        self.views = [v.data for v in variables]
+        self.slots = {name: self._rehome(xp, column, dtype) for name, column in slot_columns.items()}
+        self.gradient = xp.empty(self.size, dtype)
+        self.gradient_views = self._views(self.gradient, variables)
+        self.scratch = tuple(xp.empty(self.size, dtype) for _ in range(scratch_count))
+        self.scratch_views = list(zip(*(self._views(a, variables) for a in self.scratch)))
+        self.order = list(range(len(variables)))
+
+    @staticmethod
+    def fits(variables):
+        dtypes = {v.data.dtype for v in variables}
+        return len(dtypes) == 1 and dtypes.pop().kind == "f"
+
+    def _rehome(self, xp, variables, dtype):
+        flat = xp.empty(self.size, dtype)
+        for v, view in zip(variables, self._views(flat, variables)):
+            view[...] = v.data
+            v.data = view
+        return flat
+
+    @staticmethod
+    def _views(flat, variables):
+        views, start = [], 0
+        for v in variables:
+            views.append(flat[start:start + v.data.size].reshape(v.data.shape))
+            start += v.data.size
+        return views
+
+    def holds(self, indices, variables):
+        """Whether this step updates all the variables, in order, each still a view of ``weights``."""
+        return indices == self.order and all(v.data is view for v, view in zip(variables, self.views))
+
+    def gather(self, xp, grads):
+        return xp.concatenate([g.reshape(-1) for g in grads], out=self.gradient)
 
 
 def _clip_scale(norm, clip):

@@ -21,6 +21,7 @@ class RMSprop(Optimizer):
         >>> optimizer = RMSprop(learning_rate=1e-3, rho=0.9, centered=True)
     """
 
+    _elementwise = True
     _scratch_count = 2
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, weight_decay=None,
