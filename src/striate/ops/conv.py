@@ -328,10 +328,13 @@ class Conv(_Windowed):
         if self.pool:
             pooled, out_shape = self.pooled_output(xp, out_shape, dtype)
 
+        if self.strip:  # views made once, outside the parts (the threads' Python holds the GIL)
+            lowered, under = self.strips(xp, x, w.shape[0], self.cols)
+
         def part(samples):  # lowered, multiplied and activated (and pooled), one part of the batch per thread
             r = slice(samples.start * rows, samples.stop * rows)
             if self.strip:
-                self.lower_strips(xp, x[samples], w.shape[0], self.cols[r])
+                lowered[samples] = under[samples]
             else:
                 fill_patches(xp, self.cols, x, samples, w.shape[:2], self.out_hw, self.strides, self.dilation)
             if self.has_bias:
@@ -376,12 +379,13 @@ class Conv(_Windowed):
         return xp.lib.stride_tricks.as_strided(image, (n, oh, ow // self.strip, kh, self.span * c),
                                                (bn, bh * sh, bw * sw * self.strip, bh * dh, bc))
 
-    def lower_strips(self, xp, x, kh, cols):
-        """Fill ``cols`` (N*OH*strips, kh*span*C [+ a column for the bias]) with the input under each
-        strip of outputs of padded NHWC ``x``."""
+    def strips(self, xp, x, kh, cols):
+        """``(lowered, under)``: ``cols`` (N*OH*strips, kh*span*C [+ a column for the bias]) seen as
+        (N, OH, strips, kh, span*C), and the input under each strip of outputs of padded NHWC ``x``,
+        the same shape: ``lowered[...] = under`` lowers ``x``, any part of the batch at a time."""
         (oh, ow), c = self.out_hw, x.shape[3]
         size = kh * self.span * c
-        cols[:, :size].reshape(x.shape[0], oh, ow // self.strip, kh, self.span * c)[...] = \
+        return cols[:, :size].reshape(x.shape[0], oh, ow // self.strip, kh, self.span * c), \
             self.strip_view(xp, x, kh)
 
     # NOTE: with the patches as a matrix P (pixels, kh*kw*C) and the kernel as W (kh*kw*C, out),
@@ -399,6 +403,7 @@ class Conv(_Windowed):
             gy = gy.reshape(self.y.shape)
         image = xp.empty(self.padded_shape, dtype=xp.result_type(gy, self.w)) if need_x else None
         wt = None if self.strip or not need_x else xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2))
+        under = self.strip_view(xp, image, self.w.shape[0]) if need_x and self.strip else None  # made once
 
         def part(samples):
             r = slice(samples.start * rows, samples.stop * rows)
@@ -406,7 +411,7 @@ class Conv(_Windowed):
                 mean_blocks_grad(xp, gy[self.pooled_rows(samples)], self.mean, self.blocks(spread[r]))
             g = activation_grad(self.activation, spread[r] if self.pool else gy[r], self.y[r])
             if need_x and self.strip:
-                self.add_strips(xp, g, image[samples])
+                self.add_strips(xp, g, image[samples], under[samples])
             elif need_x:
                 g3 = g.reshape(-1, rows, g.shape[-1])
                 col2im(xp, lambda i, j, s: g3[s].reshape(-1, g3.shape[2]) @ wt[i, j], image[samples],
@@ -423,12 +428,12 @@ class Conv(_Windowed):
             gb = gk[-1].reshape(self.strip or 1, -1).sum(axis=0)
         return gx, gw, gb
 
-    def add_strips(self, xp, g, image):
-        """``image`` (padded NHWC) set to the input's gradient from the strips' output gradient ``g``."""
+    def add_strips(self, xp, g, image, under):
+        """``image`` (padded NHWC) set to the input's gradient from the strips' output gradient ``g``;
+        ``under`` is the image's ``strip_view``, whose overlapping windows are added one (strip, row) at a time."""
         kh, size = self.w.shape[0], len(self.kernel) - self.has_bias
         cols = g @ self.kernel[:size].T
         image[...] = 0
-        under = self.strip_view(xp, image, kh)  # overlapping windows: added one (strip, row) at a time
         cols = cols.reshape(under.shape)
         for b in range(under.shape[2]):
             for i in range(kh):
