@@ -155,6 +155,16 @@ def test_one_update_over_all_variables_gives_the_bits_of_one_per_variable(name, 
         np.testing.assert_array_equal(a.data, b.data)
 
 
+def test_large_models_are_updated_variable_by_variable(monkeypatch):
+    from striate.optimizers.optimizer import _Joined
+    monkeypatch.setattr(_Joined, "MAX_SIZE", 30 * 20)
+    variables, steps = _three_variables()
+    optimizer = optimizers.Adam()
+    data = [v.data for v in variables]
+    optimizer.apply(steps[0], variables)
+    assert optimizer._joined is None and all(v.data is d for v, d in zip(variables, data))
+
+
 def test_variables_updated_apart_when_not_all_together():
     """A missing gradient, or variables that another optimizer has taken over, are updated one by one."""
     variables, steps = _three_variables()

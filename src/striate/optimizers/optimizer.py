@@ -418,10 +418,17 @@ class _Joined:
         self.scratch_views = list(zip(*(self._views(a, variables) for a in self.scratch)))
         self.order = list(range(len(variables)))
 
+    # NOTE: the flat gradient and scratch arrays cost memory beyond per-variable updates (about two
+    # arrays the size of all weights, for Adam); past this size the per-call overhead they save is small
+    # against the arithmetic, so large models keep updating variable by variable.
+    MAX_SIZE = 1 << 24
+
     @staticmethod
     def fits(variables):
+        """Whether ``variables`` can be joined: one floating dtype, and at most ``MAX_SIZE`` values."""
         dtypes = {v.data.dtype for v in variables}
-        return len(dtypes) == 1 and dtypes.pop().kind == "f"
+        size = sum(v.data.size for v in variables)
+        return len(dtypes) == 1 and dtypes.pop().kind == "f" and size <= _Joined.MAX_SIZE
 
     def _rehome(self, xp, variables, dtype):
         flat = xp.empty(self.size, dtype)
