@@ -80,3 +80,33 @@ def test_tanh_gradient_in_one_pass_gives_the_same_bits_as_numpy():
         np.testing.assert_array_equal(fast, activation_grad("tanh", g, y))
     finally:
         backend.set_accelerated(before)
+
+
+def _both_ways(fn):
+    """``fn()`` with the compiled kernels and then on NumPy alone."""
+    before = accel._state["wanted"]
+    try:
+        return [(backend.set_accelerated(on), fn())[1] for on in (True, False)]
+    finally:
+        backend.set_accelerated(before)
+
+
+@pytest.mark.parametrize("strides,dilation,padding", [(1, 1, "same"), ((2, 1), 1, "valid"), (1, (2, 2), "same")])
+def test_conv_input_gradient_added_back_by_strips_gives_the_bits_of_numpy(strides, dilation, padding, monkeypatch):
+    # the kernel adds the runs onto the image in NumPy's order
+    import importlib
+
+    from striate import ops
+    from striate.autodiff import Tensor
+    monkeypatch.setitem(importlib.import_module("striate.ops.conv").LOWERING, "force", "strips")
+    rng = np.random.default_rng(3)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((5, 14, 16, 3), (3, 3, 3, 6), (6,)))
+
+    def run():
+        inputs = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = ops.conv_bias_activation(*inputs, strides=strides, padding=padding, dilation_rate=dilation,
+                                     activation="relu", average_pool=2)
+        y.backward(np.random.default_rng(4).standard_normal(y.shape).astype(np.float32))
+        return [y.numpy()] + [t.grad for t in inputs]
+    for fast, numpy in zip(*_both_ways(run)):
+        np.testing.assert_array_equal(fast, numpy)

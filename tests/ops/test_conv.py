@@ -175,13 +175,15 @@ def test_conv_bias_activation_then_average_pool(activation, pool, lowering):
              [rng.standard_normal((3, 8, 12, 2)), rng.standard_normal((3, 3, 2, 5)), rng.standard_normal(5)])
 
 
-def test_conv_then_average_pool_in_one_op_gives_the_bits_of_two(lowering):
-    # the same array calls, a part of the batch at a time (the fused Conv2D -> AveragePooling2D pair)
+@pytest.mark.parametrize("pool", [2, (2, 3)])
+def test_conv_then_average_pool_in_one_op_gives_the_bits_of_two(pool, lowering):
+    # the same array calls, a part of the batch at a time (the fused Conv2D -> AveragePooling2D pair);
+    # with striate[fast], the pool's and the tanh's gradients in one pass with the same roundings
     x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((6, 12, 12, 3), (5, 5, 3, 6), (6,)))
     apart = [Tensor(a, requires_grad=True) for a in (x, w, b)]
     joined = [Tensor(a, requires_grad=True) for a in (x, w, b)]
-    y = ops.average_pool(ops.conv_bias_activation(*apart, padding="same", activation="tanh"), 2)
-    z = ops.conv_bias_activation(*joined, padding="same", activation="tanh", average_pool=2)
+    y = ops.average_pool(ops.conv_bias_activation(*apart, padding="same", activation="tanh"), pool)
+    z = ops.conv_bias_activation(*joined, padding="same", activation="tanh", average_pool=pool)
     np.testing.assert_array_equal(z.numpy(), y.numpy())
     g = rng.standard_normal(y.shape).astype(np.float32)
     y.backward(g)

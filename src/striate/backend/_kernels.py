@@ -139,3 +139,47 @@ def adam(g, w, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, alpha, 
         vi = v[i] * beta_2 + (gi * gi) * one_minus_beta_2
         m[i], v[i] = mi, vi
         w[i] -= (mi * alpha) / (np.sqrt(vi) + epsilon)
+
+
+@_jit
+def tanh_mean_blocks_grad(gy, y, g, pw, scale):
+    """The gradient of 2-D average pooling in (ph, pw) blocks of a tanh's output ``y`` with respect to
+    the tanh's input: ``g`` = ``(1 - y^2)`` times ``gy``'s spread (each block's gradient times ``scale`` =
+    1 / (ph * pw), repeated over its pixels), in one pass; ``gy`` is (R*OW, C) and ``y``, ``g`` are
+    (R, ph, OW*pw*C) block rows. The same roundings as ``ops.conv.mean_blocks_grad`` then ``tanh_grad``."""
+    c = gy.shape[1]
+    width = y.shape[2]
+    ow = width // (pw * c)
+    spread = np.empty(width, dtype=y.dtype)
+    for r in range(y.shape[0]):
+        for o in range(ow):
+            src = gy[r * ow + o]
+            for j in range(pw):
+                dst = spread[(o * pw + j) * c:(o * pw + j + 1) * c]
+                for k in range(c):
+                    dst[k] = src[k] * scale
+        for i in range(y.shape[1]):
+            yi, gi = y[r, i], g[r, i]
+            for k in range(width):
+                gi[k] = (_f32(1.0) - yi[k] * yi[k]) * spread[k]
+
+
+# -- conv strips (``ops.conv.Conv``): each row of the lowered matrix holds, for one strip of outputs, the
+# kh runs of ``span`` values (span pixels * C channels) of the image rows under it. The image is seen as
+# (N, H, W*C); strip b of output row r reads row r*sh + i*dh from value b*step on.
+# NOTE: no kernel lowers the strips: NumPy's copy of the strided view was as fast (LeNet-5's 6->16) or
+# faster (its 1->6: 0.70 against 0.94 ms for 128 images) than a loop over the runs.
+@_jit
+def add_strips(cols, image, out_rows, kh, sh, dh, step, span):
+    """The adjoint of lowering: ``image[n, r*sh + i*dh, b*step:b*step + span] +=
+    cols[(n*OH + r)*S + b, i*span:(i + 1)*span]`` for ``image`` (N, H, W*C) and ``cols`` (N*OH*S, kh*span),
+    one (strip b, kernel row i) at a time, as NumPy adds the strided views (the same bits)."""
+    strips = cols.shape[0] // (image.shape[0] * out_rows)
+    for b in range(strips):
+        for i in range(kh):
+            for n in range(image.shape[0]):
+                for r in range(out_rows):
+                    src = cols[(n * out_rows + r) * strips + b, i * span:(i + 1) * span]
+                    dst = image[n, r * sh + i * dh, b * step:b * step + span]
+                    for k in range(span):
+                        dst[k] += src[k]

@@ -14,6 +14,7 @@ import operator
 
 from striate import backend
 from striate.autodiff import Function
+from striate.backend import accel
 from striate.ops.linalg import FUSED_ACTIVATIONS, activate, activation_grad
 from striate.ops._base import shape_of, tensor
 from striate.ops.shape import Reshape, Transpose
@@ -213,6 +214,18 @@ def mean_blocks_grad(xp, gy, mean, out):
     out[...] = (gy @ mean.T).reshape(len(out), 1, -1)
 
 
+def activate_and_mean_blocks_grad(xp, activation, gy, y3, mean, out):
+    """The gradient of ``mean_blocks`` after ``activation``, with respect to the activation's input: from
+    ``gy`` (R*OW, C) and the activation's output ``y3`` (R, ph, OW*pw*C), in ``out`` (that shape) or
+    a new array. With striate[fast] and tanh, in one pass: the same bits as the two steps."""
+    kernels = accel.kernels_for(gy, y3, mean, out) if activation == "tanh" else None
+    if kernels is not None:
+        kernels.tanh_mean_blocks_grad(gy, y3, out, mean.shape[0] // mean.shape[1], mean[0, 0])
+        return out
+    mean_blocks_grad(xp, gy, mean, out)
+    return activation_grad(activation, out, y3)
+
+
 class BandedRows:
     """A kernel's rows as banded ("Toeplitz") matrices, for convolving whole image rows at once.
 
@@ -408,8 +421,11 @@ class Conv(_Windowed):
         def part(samples):
             r = slice(samples.start * rows, samples.stop * rows)
             if self.pool:
-                mean_blocks_grad(xp, gy[self.pooled_rows(samples)], self.mean, self.blocks(spread[r]))
-            g = activation_grad(self.activation, spread[r] if self.pool else gy[r], self.y[r])
+                g = activate_and_mean_blocks_grad(xp, self.activation, gy[self.pooled_rows(samples)],
+                                                  self.blocks(self.y[r]), self.mean, self.blocks(spread[r]))
+                g = g.reshape(self.y[r].shape)
+            else:
+                g = activation_grad(self.activation, gy[r], self.y[r])
             if need_x and self.strip:
                 self.add_strips(xp, g, image[samples], under[samples])
             elif need_x:
@@ -434,6 +450,12 @@ class Conv(_Windowed):
         kh, size = self.w.shape[0], len(self.kernel) - self.has_bias
         cols = g @ self.kernel[:size].T
         image[...] = 0
+        kernels = accel.kernels_for(cols, image)
+        if kernels is not None:  # striate[fast]: a loop over the runs, where NumPy steps through short ones
+            (n, h, w, c), (sh, sw), (dh, _) = image.shape, self.strides, self.dilation
+            kernels.add_strips(cols, image.reshape(n, h, w * c), self.out_hw[0], kh, sh, dh, self.strip * sw * c,
+                               self.span * c)
+            return
         cols = cols.reshape(under.shape)
         for b in range(under.shape[2]):
             for i in range(kh):
