@@ -138,7 +138,7 @@ def activation_grad(activation, g, y):
             d = xp.empty(y.shape, dtype=y.dtype)  # one pass, the same bits as the three below
             kernels.tanh_grad(g.reshape(-1), y.reshape(-1), d.reshape(-1))
             return d
-        d = y * y                 # 1 - y^2, built in one new array
+        d = xp.multiply(y, y, dtype=xp.result_type(g, y))  # 1 - y^2, built in one new array
         xp.subtract(1.0, d, out=d)
         d *= g
         return d

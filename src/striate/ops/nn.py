@@ -168,7 +168,7 @@ class Tanh(Function):
         return self.y
 
     def backward(self, xp, gy):
-        return gy * (1.0 - self.y * self.y)
+        return _linalg.activation_grad("tanh", gy, self.y)
 
 
 class SiLU(Function):
