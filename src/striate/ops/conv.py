@@ -416,7 +416,9 @@ class Conv(_Windowed):
             gy = gy.reshape(self.y.shape)
         image = xp.empty(self.padded_shape, dtype=xp.result_type(gy, self.w)) if need_x else None
         wt = None if self.strip or not need_x else xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2))
-        under = self.strip_view(xp, image, self.w.shape[0]) if need_x and self.strip else None  # made once
+        # the strips' input gradient goes back through a strided view (made once), or striate[fast]'s kernel
+        under = self.strip_view(xp, image, self.w.shape[0]) \
+            if need_x and self.strip and accel.kernels_for(image) is None else None
 
         def part(samples):
             r = slice(samples.start * rows, samples.stop * rows)
@@ -427,7 +429,7 @@ class Conv(_Windowed):
             else:
                 g = activation_grad(self.activation, gy[r], self.y[r])
             if need_x and self.strip:
-                self.add_strips(xp, g, image[samples], under[samples])
+                self.add_strips(xp, g, image[samples], None if under is None else under[samples])
             elif need_x:
                 g3 = g.reshape(-1, rows, g.shape[-1])
                 col2im(xp, lambda i, j, s: g3[s].reshape(-1, g3.shape[2]) @ wt[i, j], image[samples],
@@ -446,15 +448,16 @@ class Conv(_Windowed):
 
     def add_strips(self, xp, g, image, under):
         """``image`` (padded NHWC) set to the input's gradient from the strips' output gradient ``g``;
-        ``under`` is the image's ``strip_view``, whose overlapping windows are added one (strip, row) at a time."""
+        ``under`` is the image's ``strip_view``, whose overlapping windows are added one (strip, row) at a
+        time, or None: then striate[fast]'s kernel adds the runs in the same order (the same bits), where
+        NumPy steps through short ones."""
         kh, size = self.w.shape[0], len(self.kernel) - self.has_bias
         cols = g @ self.kernel[:size].T
         image[...] = 0
-        kernels = accel.kernels_for(cols, image)
-        if kernels is not None:  # striate[fast]: a loop over the runs, where NumPy steps through short ones
+        if under is None:
             (n, h, w, c), (sh, sw), (dh, _) = image.shape, self.strides, self.dilation
-            kernels.add_strips(cols, image.reshape(n, h, w * c), self.out_hw[0], kh, sh, dh, self.strip * sw * c,
-                               self.span * c)
+            accel.kernels().add_strips(cols, image.reshape(n, h, w * c), self.out_hw[0], kh, sh, dh,
+                                       self.strip * sw * c, self.span * c)
             return
         cols = cols.reshape(under.shape)
         for b in range(under.shape[2]):
