@@ -18,7 +18,10 @@ from striate.backend import threads as _threads
 from striate.backend.accel import set_accelerated  # noqa: F401
 from striate.backend.threads import blas_threads, get_num_threads, parallel, set_num_threads  # noqa: F401
 
-_state = {"xp": np, "floatx": "float32", "rng": np.random.default_rng(), "seed": None}
+# rng: the generator ops draw from. On the GPU (CuPy's) it is seeded from host, a NumPy generator,
+# whose state at that seeding (anchor) is what get_rng_state returns; drawn: rng was handed out since.
+_state = {"xp": np, "floatx": "float32", "rng": np.random.default_rng(), "seed": None,
+          "host": None, "anchor": None, "drawn": False}
 
 
 def xp():
@@ -65,32 +68,62 @@ def set_floatx(dtype):
 
 def rng():
     """Return the backend's seeded random generator (a ``Generator`` of the array module)."""
+    _state["drawn"] = True
     return _state["rng"]
 
 
 def set_seed(seed):
     """Reseed the backend generator; ``None`` draws fresh entropy."""
     _state["seed"] = seed
-    _state["rng"] = _state["xp"].random.default_rng(seed)
+    if _state["xp"] is np:
+        _state["rng"] = np.random.default_rng(seed)
+    else:
+        _state["host"] = np.random.default_rng(seed)
+        _seed_device_generator()
+
+
+def _seed_device_generator():
+    """On the GPU: a new device generator, seeded by a draw from the host one (whose state before the
+    draw, the anchor, then stands for both)."""
+    host = _state["host"]
+    _state["anchor"] = host.bit_generator.state
+    _state["rng"] = _state["xp"].random.default_rng(int(host.integers(2 ** 63)))
+    _state["drawn"] = False
 
 
 def permutation(n):
     """A random permutation of ``range(n)`` from the backend generator, as a NumPy array (for batching
     host data). CuPy's Generator has no ``permutation``: there, an argsort of uniform draws."""
-    gen = _state["rng"]
+    gen = rng()
     if hasattr(gen, "permutation"):
         return to_numpy(gen.permutation(n))
     return to_numpy(gen.random(n)).argsort(kind="stable")
 
 
 def get_rng_state():
-    """The generator's state as a JSON-able dict (for checkpoints that resume bit-for-bit)."""
-    return _state["rng"].bit_generator.state
+    """The generator's state as a JSON-able dict (for checkpoints that resume bit-for-bit).
+
+    NOTE: on the GPU, CuPy's generator keeps its state on the device (cuRAND's, 48 bytes for each of
+    thousands of threads: 13 MB on an H100), too much to save at every checkpoint. There a NumPy
+    generator on the host seeds the device's: the state is the host's from just before the seed it
+    drew. Taking the state after the device generator has drawn reseeds it from the host first, so a
+    run's random draws depend on when it took its state; a run resumed from that state takes it at
+    the same points (epoch starts, checkpoints), so it draws what the first run drew.
+    """
+    if _state["xp"] is np:
+        return _state["rng"].bit_generator.state
+    if _state["drawn"]:
+        _seed_device_generator()
+    return _state["anchor"]
 
 
 def set_rng_state(state):
     """Restore a state returned by :func:`get_rng_state`."""
-    _state["rng"].bit_generator.state = state
+    if _state["xp"] is np:
+        _state["rng"].bit_generator.state = state
+    else:
+        _state["host"].bit_generator.state = state
+        _seed_device_generator()
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters

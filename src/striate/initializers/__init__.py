@@ -57,8 +57,7 @@ class RandomNormal(Initializer):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
     def __call__(self, shape, dtype=None):
-        a = self._seeded().normal(self.mean, self.stddev, shape)
-        return a.astype(dtype or backend.floatx())
+        return _normal(self._seeded(), shape, self.stddev, self.mean).astype(dtype or backend.floatx())
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -88,6 +87,11 @@ class TruncatedNormal(Initializer):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
+def _normal(rng, shape, stddev, mean=0.0):
+    """Normal draws from unit ones (CuPy's Generator has no ``normal``; NumPy's computes the same)."""
+    return rng.standard_normal(shape) * stddev + mean
+
+
 def _truncated(rng, shape, stddev, mean=0.0):
     a = rng.standard_normal(shape)
     bad = abs(a) > 2
@@ -114,7 +118,7 @@ class VarianceScaling(Initializer):
             limit = math.sqrt(3.0 * var)
             a = rng.uniform(-limit, limit, shape)
         elif self.distribution == "untruncated_normal":
-            a = rng.normal(0.0, math.sqrt(var), shape)
+            a = _normal(rng, shape, math.sqrt(var))
         else:  # NOTE: 0.8796... is the stddev of a unit normal truncated at 2 sigma
             a = _truncated(rng, shape, math.sqrt(var) / 0.87962566103423978)
         return a.astype(dtype or backend.floatx())
