@@ -2,14 +2,21 @@
 
 1. forward and backward of conv, pooling, dense, batch norm and the fused cross-entropy on the GPU
    equal the CPU's (float32, relative 1e-4);
-2. the lecture DFF and CNN train one epoch of MNIST (or random data) on the GPU: images/s, next to a
-   hand-written PyTorch CUDA loop when torch sees a GPU.
+2. the four benchmark models, given the CPU model's weights, predict what it predicts and train the
+   same few steps to the same weights (unshuffled; the convnet's dropout draws differ, so its weights
+   are not compared);
+3. each trains one epoch of MNIST (or random data) on the GPU: images/s, next to a hand-written
+   PyTorch CUDA loop when torch sees a GPU, and the test accuracy after it.
+
+Each part reports its own failure (with the traceback) and the check goes on; the exit status is 1
+when any part failed or disagreed.
 
     STRIATE_DATA=... python benchmarks/gpu_check.py
 """
 import os
 import sys
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
@@ -84,10 +91,56 @@ def torch_speed(name, x, y, batch=128):
     return len(x) / (time.perf_counter() - t)
 
 
+def same_training(name, x, y, steps=4, batch=32):
+    """The largest relative difference between the CPU's and the GPU's predictions, then weights after
+    ``steps`` unshuffled steps, from the same starting weights."""
+    import train_vs_torch as b
+    x, y = x[:steps * batch], y[:steps * batch]
+    out = {}
+    for device in ("cpu", "gpu"):
+        backend.set_device(device)
+        backend.set_seed(0)
+        model = b.build_striate(striate, name)
+        if device == "cpu":
+            start = model.get_weights()
+        else:
+            model.set_weights(start)
+        p = model.predict(x, batch_size=batch, verbose=0)
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False)
+        out[device] = p, model.get_weights()
+    backend.set_device("cpu")
+
+    def rel(a, c):
+        return float(np.max(np.abs(a - c)) / (np.max(np.abs(a)) + 1e-12))
+    (pc, wc), (pg, wg) = out["cpu"], out["gpu"]
+    return rel(pc, pg), max(rel(a, c) for a, c in zip(wc, wg))
+
+
+def part(title, fn):
+    """Run one part of the check; a failure prints its traceback and is counted, the check goes on."""
+    try:
+        return fn()
+    except Exception:  # noqa: BLE001  report every part's failure in one run
+        print(f"{title}: FAILED")
+        traceback.print_exc(file=sys.stdout)
+        failures.append(title)
+    finally:
+        backend.set_device("cpu")
+
+
+failures = []
+
+
 def main():
-    cpu, gpu = run_ops("cpu"), run_ops("gpu")
-    worst = max(float(np.max(np.abs(cpu[k] - gpu[k])) / (np.max(np.abs(cpu[k])) + 1e-12)) for k in cpu)
-    print(f"ops on GPU vs CPU: largest relative difference {worst:.2e}", "OK" if worst < 1e-4 else "MISMATCH")
+    backend.set_accelerated(False)  # the CPU reference is NumPy's own path (and nothing to compile)
+
+    def ops_check():
+        cpu, gpu = run_ops("cpu"), run_ops("gpu")
+        worst = max(float(np.max(np.abs(cpu[k] - gpu[k])) / (np.max(np.abs(cpu[k])) + 1e-12)) for k in cpu)
+        print(f"ops on GPU vs CPU: largest relative difference {worst:.2e}", "OK" if worst < 1e-4 else "MISMATCH")
+        if worst >= 1e-4:
+            failures.append("ops")
+    part("ops", ops_check)
     try:
         (x, y), (xt, yt) = striate.datasets.mnist.load_data(download=False)
         source = "MNIST"
@@ -96,16 +149,32 @@ def main():
         x, y = rng.integers(0, 255, (60000, 28, 28), dtype=np.uint8), rng.integers(0, 10, 60000)
         xt, yt, source = x[:10000], y[:10000], "random data"
     x, xt = x.astype("float32") / 255.0, xt.astype("float32") / 255.0
-    for name in ("dff", "cnn", "lenet5", "convnet"):
+    names = ("dff", "cnn", "lenet5", "convnet")
+    for name in names:
+        xs = x if name == "dff" else x[..., None]
+
+        def parity():
+            pred, weights = same_training(name, xs, y)
+            ok = pred < 1e-4 and (name == "convnet" or weights < 1e-3)
+            print(f"{name}: GPU vs CPU, same weights: predictions differ by {pred:.2e}, weights after 4 "
+                  f"steps by {weights:.2e} (relative)", "OK" if ok else "MISMATCH")
+            if not ok:
+                failures.append(f"{name} parity")
+        part(f"{name} parity", parity)
+    for name in names:
         xs, xts = (x, xt) if name == "dff" else (x[..., None], xt[..., None])
-        ips, model = train_speed("gpu", name, xs, y)
-        acc = float(np.mean(model.predict(xts, batch_size=1000, verbose=0).argmax(1) == yt))
-        tips = torch_speed(name, xs, y.astype(np.int64))
-        torch_text = f", torch CUDA {tips:.0f} images/s (ratio {ips / tips:.2f})" if tips else ""
-        print(f"{name}: one epoch on {source} at batch 128: striate GPU {ips:.0f} images/s{torch_text}; "
-              f"test accuracy after 1+ epoch {acc:.4f}")
-    backend.set_device("cpu")
+
+        def speed():
+            ips, model = train_speed("gpu", name, xs, y)
+            acc = float(np.mean(model.predict(xts, batch_size=1000, verbose=0).argmax(1) == yt))
+            tips = torch_speed(name, xs, y.astype(np.int64))
+            torch_text = f", torch CUDA {tips:.0f} images/s (ratio {ips / tips:.2f})" if tips else ""
+            print(f"{name}: one epoch on {source} at batch 128: striate GPU {ips:.0f} images/s{torch_text}; "
+                  f"test accuracy after 1+ epoch {acc:.4f}")
+        part(f"{name} speed", speed)
+    print("GPU check:", "all parts OK" if not failures else f"FAILED: {', '.join(failures)}")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
