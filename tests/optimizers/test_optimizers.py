@@ -341,30 +341,46 @@ def _subnormal(a):
     return (a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny)
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("Adam", {}), ("Nadam", {}), ("RMSprop", {}), ("SGD", {"learning_rate": 0.01, "momentum": 0.9}),
-    ("Adam", {"amsgrad": True}),
-])
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_slots_never_hold_subnormals_once_gradients_stop(name, kwargs, dtype):
-    # A dead unit's gradient is zero: its moments decay by a constant factor each step, into
-    # subnormals (slow arithmetic on many CPUs) unless flushed. 1,200 steps take Adam's 0.9 from
-    # 1e-3 down past float32's 1e-38, and float64 variables flush by the same rule.
+def _train_after_gradients_stop(name, kwargs, dtype, steps, check=None):
     w = Variable(np.array([1.0, -1.0, 0.5, 2.0], dtype), name="w")
     live = Variable(np.ones(3, dtype), name="live")
     optimizer = getattr(optimizers, name)(**kwargs)
     optimizer.apply([np.array([1e-3, -1e-3, 1e-30, 1.0], dtype), np.ones(3, dtype)], [w, live])
     zero = np.zeros(4, dtype)
     slots = [s for s in optimizer.variables if s.shape in (w.shape, live.shape)]  # not Nadam's scalar u_product
-    for step in range(2, 1200):
+    for step in range(2, steps + 1):
         optimizer.apply([zero, np.ones(3, dtype)], [w, live])
+        if check is not None:
+            check(step, slots)
+    return optimizer, slots, [w.numpy(), live.numpy()]
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("Adam", {}), ("Nadam", {}), ("RMSprop", {}), ("SGD", {"learning_rate": 0.01, "momentum": 0.9}),
+    ("Adam", {"amsgrad": True}),
+])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_slots_never_hold_subnormals_once_gradients_stop(name, kwargs, dtype, monkeypatch):
+    # A dead unit's gradient is zero: its moments decay by a constant factor each step, into
+    # subnormals (slow arithmetic on many CPUs) unless flushed. 1,200 steps take Adam's 0.9 from
+    # 1e-3 down past float32's 1e-38, and float64 variables flush by the same rule.
+    def check(step, slots):
         for slot in slots:
             assert not _subnormal(slot.numpy()).any(), (step, slot.name, slot.numpy())
+
+    optimizer, slots, weights = _train_after_gradients_stop(name, kwargs, dtype, 1199, check)
     assert optimizer.iterations == 1199
     momentums = [s.numpy() for s in slots if s.name == "w_momentum"]
     assert len(momentums) == (name != "RMSprop")
     if dtype == "float32":  # decayed by 0.9 a step, the first moments are flushed to exactly zero
         assert all(m.tolist() == [0.0] * 4 for m in momentums)
+    # and the weights are the same bits as without flushing
+    monkeypatch.setattr(optimizers.optimizer, "FLUSH_EVERY", 10 ** 9)
+    _, unflushed, expected = _train_after_gradients_stop(name, kwargs, dtype, 1199)
+    if dtype == "float32":  # (float64's would take 6,600 steps)
+        assert any(_subnormal(s.numpy()).any() for s in unflushed)
+    for got, want in zip(weights, expected):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_flush_keeps_what_is_above_the_bound_and_nan():
