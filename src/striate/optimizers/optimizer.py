@@ -268,7 +268,8 @@ class Optimizer:
             factor = r(1.0 - r(r(self.weight_decay) * lr))
             for w in [joined.weights] if joined is not None else [v.data for v in variables]:
                 w *= factor
-        constants = self._begin_step(lr, self.iterations + 1, r)
+        step = self.iterations + 1  # read once: on a GPU each read waits for the device
+        constants = self._begin_step(lr, step, r)
         if joined is not None:
             # every variable at once: the gradients copied into one flat array, clipped there, and one update
             gradient = joined.gather(xp, grads)
@@ -287,7 +288,7 @@ class Optimizer:
                 if v.constraint is not None:
                     v.assign(v.constraint(v))
         self._iterations.data += 1
-        if self.iterations % FLUSH_EVERY == 0:
+        if step % FLUSH_EVERY == 0:
             self._flush_subnormals(xp)
 
     def _flush_subnormals(self, xp):
