@@ -128,17 +128,18 @@ def tanh_grad(g, y, out):
 @_jit
 def adam(g, w, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, alpha, epsilon):
     """Adam's update of 1-D float32 ``w`` and its moments ``m``, ``v`` in place, from gradient ``g``: one
-    pass where NumPy makes twelve, rounding each operation to float32 as NumPy does (the same bits).
+    pass where NumPy makes seven, rounding each operation to float32 as NumPy's calls do (the same bits
+    as ``optimizers.adam`` without the BLAS's fused multiply-adds).
 
     ``m = beta_1 m + (1 - beta_1) g``, ``v = beta_2 v + (1 - beta_2) g^2``,
-    ``w -= alpha m / (sqrt(v) + epsilon)``; the scalars are float32.
+    ``w -= alpha (m / (sqrt(v) + epsilon))``; the scalars are float32.
     """
     for i in range(w.size):
         gi = g[i]
         mi = m[i] * beta_1 + gi * one_minus_beta_1
         vi = v[i] * beta_2 + (gi * gi) * one_minus_beta_2
         m[i], v[i] = mi, vi
-        w[i] -= (mi * alpha) / (np.sqrt(vi) + epsilon)
+        w[i] -= (mi / (np.sqrt(vi) + epsilon)) * alpha
 
 
 @_jit

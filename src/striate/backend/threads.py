@@ -26,7 +26,7 @@ import queue
 import threading
 import time
 
-import numpy as np
+from striate.backend.blas import threads_functions
 
 # NOTE: handing a part to a thread and back costs about 20 microseconds; a part should do a
 # few hundred microseconds of work (about 2^17 values passed over once) to be worth it.
@@ -34,32 +34,12 @@ MIN_COST = 1 << 17
 
 QUIET = 1.0  # seconds since the last split of work with products during which the split regime holds
 
-_state = {"threads": 1, "pool": None, "blas": None, "blas_threads": None, "cpu": True, "split_at": -QUIET}
-
-
-def _blas():
-    """NumPy's bundled OpenBLAS thread-count functions (set, get) through ctypes, or None."""
-    if _state["blas"] is None:
-        import ctypes
-        import glob
-        _state["blas"] = ()
-        libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-        for path in glob.glob(os.path.join(libs, "*openblas*")):
-            lib = ctypes.CDLL(path)
-            for suffix in ("64_", "", "_64"):
-                setter = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None) or \
-                    getattr(lib, f"openblas_set_num_threads{suffix}", None)
-                getter = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None) or \
-                    getattr(lib, f"openblas_get_num_threads{suffix}", None)
-                if setter and getter:
-                    _state["blas"] = (setter, getter)
-                    break
-    return _state["blas"] or None
+_state = {"threads": 1, "pool": None, "blas_threads": None, "cpu": True, "split_at": -QUIET}
 
 
 def blas_threads():
     """How many threads NumPy's BLAS uses for a matrix product, or None when it cannot be reached."""
-    blas = _blas()
+    blas = threads_functions()
     return None if blas is None else int(blas[1]())
 
 
@@ -78,7 +58,7 @@ def set_num_threads(n):
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads expects an int >= 1, received {n!r}")
-    if _blas() is None:
+    if threads_functions() is None:
         n = 1
     else:
         _set_blas(1)
@@ -193,7 +173,7 @@ def _whole(work, n):
 def _set_blas(n):
     """NumPy's BLAS on ``n`` threads (the call is made only when the count changes)."""
     if _state["blas_threads"] != n:
-        _state["blas"][0](n)
+        threads_functions()[0](n)
         _state["blas_threads"] = n
 
 

@@ -1,4 +1,5 @@
 """Adagrad: per-parameter learning rates scaled by the accumulated squared gradients."""
+from striate.backend.blas import axpy
 from striate.optimizers.optimizer import Optimizer
 
 
@@ -36,9 +37,7 @@ class Adagrad(Optimizer):
         a += step
         xp.add(a, self.epsilon, out=denominator)
         xp.sqrt(denominator, out=denominator)
-        xp.multiply(gradient, lr, out=step)
-        step /= denominator
-        weight -= step
+        axpy(xp, -lr, xp.divide(gradient, denominator, out=denominator), weight, step)
 
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,

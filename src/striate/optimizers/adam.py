@@ -2,25 +2,22 @@
 import math
 
 from striate.backend import accel
+from striate.backend.blas import axpby, axpy
 from striate.optimizers.optimizer import Optimizer
 
 
 def update_moments(xp, gradient, m, v, beta_1, beta_2, scratch):
     """``m = beta_1 * m + (1 - beta_1) * g`` and ``v = beta_2 * v + (1 - beta_2) * g**2``, in place."""
-    m *= beta_1
-    xp.multiply(gradient, 1 - beta_1, out=scratch)
-    m += scratch
-    v *= beta_2
+    axpby(xp, 1 - beta_1, gradient, beta_1, m, scratch)
     xp.multiply(gradient, gradient, out=scratch)
-    scratch *= 1 - beta_2
-    v += scratch
+    axpby(xp, 1 - beta_2, scratch, beta_2, v, scratch)
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2014): SGD with running estimates of the gradient's first and second moments.
 
     With ``t`` the 1-based step, ``m`` and ``v`` the moment estimates (see ``update_moments``),
-    ``w -= alpha * m / (sqrt(v) + epsilon)`` where the bias corrections fold into one scalar,
+    ``w -= alpha * (m / (sqrt(v) + epsilon))`` where the bias corrections fold into one scalar,
     ``alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)``.
 
     Args:
@@ -74,9 +71,8 @@ class Adam(Optimizer):
             v = v_hat
         xp.sqrt(v, out=denominator)
         denominator += self.epsilon
-        xp.multiply(m, alpha, out=step)
-        step /= denominator
-        weight -= step
+        ratio = xp.divide(m, denominator, out=denominator)
+        axpy(xp, -alpha, ratio, weight, step)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

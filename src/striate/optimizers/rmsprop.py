@@ -1,4 +1,5 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
+from striate.backend.blas import axpby, axpy
 from striate.optimizers.optimizer import Optimizer
 
 
@@ -44,27 +45,21 @@ class RMSprop(Optimizer):
         rho = self.rho
         v = slots["velocity"]
         xp.multiply(gradient, gradient, out=step)
-        step *= 1 - rho
-        v *= rho
-        v += step
+        axpby(xp, 1 - rho, step, rho, v, step)
         xp.add(v, self.epsilon, out=denominator)
         if self.centered:
             mean = slots["average_gradient"]
-            xp.multiply(gradient, 1 - rho, out=step)
-            mean *= rho
-            mean += step
+            axpby(xp, 1 - rho, gradient, rho, mean, step)
             xp.multiply(mean, mean, out=step)
             denominator -= step
         xp.sqrt(denominator, out=denominator)
-        xp.multiply(gradient, lr, out=step)
-        step /= denominator
+        ratio = xp.divide(gradient, denominator, out=denominator)
         if self._momentums:
             m = slots["momentum"]
-            m *= self.momentum
-            m += step
+            axpby(xp, lr, ratio, self.momentum, m, step)
             weight -= m
         else:
-            weight -= step
+            axpy(xp, -lr, ratio, weight, step)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,

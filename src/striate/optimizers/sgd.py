@@ -1,6 +1,7 @@
 """SGD: stochastic gradient descent, with optional (Nesterov) momentum."""
 import numbers
 
+from striate.backend.blas import axpby, axpy
 from striate.optimizers.optimizer import Optimizer
 
 
@@ -39,17 +40,14 @@ class SGD(Optimizer):
 
     def _update_step(self, xp, gradient, weight, slots, scratch, lr):
         (step,) = scratch
-        xp.multiply(gradient, lr, out=step)
         if not self._momentums:
-            weight -= step
+            axpy(xp, -lr, gradient, weight, step)
             return
         m = slots["momentum"]
-        m *= self.momentum
-        m -= step
+        axpby(xp, -lr, gradient, self.momentum, m, step)
         if self.nesterov:
-            weight -= step
-            xp.multiply(m, self.momentum, out=step)
-            weight += step
+            axpy(xp, -lr, gradient, weight, step)
+            axpy(xp, self.momentum, m, weight, step)
         else:
             weight += m
 
