@@ -39,6 +39,28 @@ def test_kernels_are_off_when_asked_and_on_a_gpu():
         backend.set_accelerated(before)
 
 
+@pytest.mark.parametrize("numpy_faster", [True, False])
+def test_tanh_runs_numpy_where_numpy_is_faster_else_the_kernel(numpy_faster, monkeypatch):
+    from striate.ops.linalg import tanh
+    monkeypatch.setitem(accel._state, "numpy_tanh", numpy_faster)
+    x = np.random.default_rng(0).standard_normal(10_000).astype(np.float32)
+    want = np.tanh(x) if numpy_faster else np.empty_like(x)
+    if not numpy_faster:
+        accel._load().tanh(x, want)
+    before = backend.set_accelerated(True)
+    try:
+        np.testing.assert_array_equal(tanh(np, x), want)
+    finally:
+        backend.set_accelerated(before)
+
+
+def test_numpy_tanh_is_taken_as_faster_only_with_avx512():
+    info = np.lib.introspect.opt_func_info(func_name="^tanh$", signature="float32")
+    target = next(iter(info["tanh"].values()))["current"]
+    accel._state["numpy_tanh"] = None
+    assert accel.numpy_tanh_is_faster() == (target == "X86_V4" or "AVX512" in target)
+
+
 def test_importing_striate_does_not_import_numba():
     import subprocess
     import sys
