@@ -23,7 +23,18 @@ sys.path.insert(0, os.path.join(HERE, "..", "src"))
 MODELS = ("dff", "cnn", "lenet5", "convnet")
 # NOTE: BLAS and OpenMP worker threads spin for a while after their last task; without a pause the
 # framework that ran just before steals CPU from the one being timed (seen here as 2x swings).
+# The pause is busy, not a sleep: after 0.3 s idle, the first ~50 ms of work ran up to 1.8x slower on
+# a 2-core VM (its host's power management), a cost no training run pays between its epochs, and
+# which fell on whichever framework hands work between threads most often (LeNet-5 at batch 128:
+# striate's epoch 198 -> 225 ms after a sleep, PyTorch's 201 -> 206).
 SETTLE = 0.3
+
+
+def settle():
+    """Wait SETTLE seconds with this thread busy, so the CPU stays awake."""
+    end = time.perf_counter() + SETTLE
+    while time.perf_counter() < end:
+        pass
 
 
 def build_striate(lib, name):
@@ -128,7 +139,7 @@ def throughput(repeats, samples, batches, models, with_keras=True):
             times = {k: [] for k in runners}
             for _ in range(repeats):  # interleaved, so drifts in machine load hit all alike
                 for k, run in runners.items():
-                    time.sleep(SETTLE)
+                    settle()
                     t = time.perf_counter()
                     run()
                     times[k].append(time.perf_counter() - t)
