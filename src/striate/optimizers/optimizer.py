@@ -365,7 +365,7 @@ class Optimizer:
         # NOTE: an update's array calls are short and many, so its parts hand the GIL to each other
         # often, and a split pays only from about a million values (measured, Adam: 60,000 values
         # 0.10 -> 0.13 ms split, and in LeNet-5's training 0.13 -> 0.35; 10^6 values 2.15 -> 1.65 ms):
-        # counted as half a pass, an update is split from 2^19 values.
+        # counted as half a pass, an update is split from 4 * MIN_COST values (2^20).
         cost = weight.size // 2
         if cost < 2 * backend.threads.MIN_COST or not (gradient.flags.c_contiguous and weight.flags.c_contiguous):
             # too little to split in two (or not flat; slots and scratch always are): no views, no dispatch
