@@ -226,6 +226,51 @@ def activate_and_mean_blocks_grad(xp, activation, gy, y3, mean, out):
     return activation_grad(activation, out, y3)
 
 
+# -- block maxima, shared with pool.py ------------------------------------------------------------
+def block_reduce(ufunc, x3, pw, channels, out=None):
+    """Reduce each (ph, pw) block of (R, ph, OW*pw*C) ``x3`` to one value per channel: (R, OW, C) (into
+    ``out``), over the block's rows first (long runs of memory), then its pw pixels."""
+    rows = fold_rows(ufunc, x3).reshape(len(x3), -1, pw, channels)
+    return fold(ufunc, [rows[:, :, j] for j in range(pw)], out)
+
+
+def spread_blocks(xp, y, pw):
+    """Blocks of (..., OW, C) ``y`` (one block row per OW) repeated across their columns:
+    (block rows, 1, OW*pw*C)."""
+    ow, c = y.shape[-2:]
+    return xp.repeat(y.reshape(-1, ow, 1, c), pw, axis=2).reshape(-1, 1, ow * pw * c)
+
+
+def first_maxima(xp, x3, maxima, pool):
+    """Where each (ph, pw) block of (R, ph, OW*pw*C) ``x3`` holds its maximum ``maxima`` (R, OW, C), the
+    first such position only (row-major, as PyTorch): a bool array shaped as ``x3``.
+
+    NOTE: ties are rare in most data (two equal floats in one window): then only the tied blocks
+    are visited, gathered as one (blocks, ph*pw) table. Where whole windows tie (zeros after a
+    ReLU), every block is ranked at once.
+    """
+    hits = x3 == spread_blocks(xp, maxima, pool[1])
+    if xp.count_nonzero(hits) == maxima.size:  # one hit per block
+        return hits
+    (ph, pw), c = pool, maxima.shape[-1]
+    counts = block_reduce(xp.add, hits.view(xp.uint8) if ph * pw < 256 else hits.astype(xp.int32), pw, c)
+    tied = xp.flatnonzero(counts > 1)
+    if 16 * len(tied) > counts.size:
+        ow = maxima.shape[-2]
+        rank = xp.arange(ph * pw, 0, -1).astype(xp.min_scalar_type(ph * pw)).reshape(ph, 1, pw, 1)
+        rank = xp.broadcast_to(rank, (ph, ow, pw, c)).reshape(ph, -1)  # first position ranks highest
+        key = hits * rank
+        return (key == spread_blocks(xp, block_reduce(xp.maximum, key, pw, c), pw)) & hits
+    r, ow, ch = xp.unravel_index(tied, counts.shape)
+    i = xp.repeat(xp.arange(ph), pw)                  # the taps in row-major order
+    col = (ow[:, None] * pw + xp.tile(xp.arange(pw), ph)) * c + ch[:, None]
+    row = xp.broadcast_to(r[:, None], col.shape)
+    first = xp.argmax(hits[row, i, col], axis=1)      # the first True of each tied block
+    hits[row, i, col] = False
+    hits[r, i[first], col[xp.arange(len(col)), first]] = True
+    return hits
+
+
 class BandedRows:
     """A kernel's rows as banded ("Toeplitz") matrices, for convolving whole image rows at once.
 

@@ -12,8 +12,9 @@ from striate.backend import accel
 from striate.autodiff import Function
 from striate.ops._base import shape_of
 from striate.ops.linalg import relu, relu_grad
-from striate.ops.conv import (check_padding, column_mean, fold, fold_rows, mean_blocks, mean_blocks_grad, negate,
-                              pad_or_crop, spatial_tuple, taps, to_nhwc, window_pads)
+from striate.ops.conv import (block_reduce, check_padding, column_mean, first_maxima, fold, mean_blocks,
+                              mean_blocks_grad, negate, pad_or_crop, spatial_tuple, spread_blocks, taps, to_nhwc,
+                              window_pads)
 
 __all__ = ["max_pool", "average_pool"]
 
@@ -45,15 +46,11 @@ class _Pool(Function):
 
     def block_reduce(self, ufunc, x3, out=None):
         """Reduce each block of (R, ph, OW*pw*C) ``x3`` to one value: (R, OW, C) (into ``out``)."""
-        c = self.padded_shape[3]
-        rows = fold_rows(ufunc, x3).reshape(len(x3), -1, self.pool[1], c)
-        return fold(ufunc, [rows[:, :, j] for j in range(self.pool[1])], out)
+        return block_reduce(ufunc, x3, self.pool[1], self.padded_shape[3], out)
 
     def spread(self, xp, y):
-        """Blocks of (..., OW, C) ``y`` (one block row per OW) repeated across their columns:
-        (block rows, 1, OW*pw*C)."""
-        ow, c = y.shape[-2:]
-        return xp.repeat(y.reshape(-1, ow, 1, c), self.pool[1], axis=2).reshape(-1, 1, ow * self.pool[1] * c)
+        """Blocks of (..., OW, C) ``y`` repeated across their columns: (block rows, 1, OW*pw*C)."""
+        return spread_blocks(xp, y, self.pool[1])
 
     def unpad(self, xp, g):
         """The gradient of the padded (or block-shaped) input, back in the input's shape."""
@@ -133,10 +130,7 @@ class MaxPool(_Pool):
             g = xp.empty(self.x.shape, dtype=gy.dtype)
 
             def part(r):
-                hits = self.x[r] == self.spread(xp, y[r])
-                if xp.count_nonzero(hits) != y[r].size:  # some block holds its maximum more than once
-                    hits = self.keep_first_hits(xp, hits)
-                xp.multiply(hits, self.spread(xp, gy[r]), out=g[r])
+                xp.multiply(first_maxima(xp, self.x[r], y[r], self.pool), self.spread(xp, gy[r]), out=g[r])
             backend.parallel(part, len(g), 3 * g.size, kind="elementwise")
             return self.unpad(xp, g)
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
@@ -146,36 +140,6 @@ class MaxPool(_Pool):
             taken |= hit
             gtap += hit * gy
         return self.unpad(xp, gx)
-
-    def keep_first_hits(self, xp, hits):
-        """All but the first (row-major) True of each block of (R, ph, OW*pw*C) ``hits`` cleared.
-
-        NOTE: ties are rare in most data (two equal floats in one window): then only the tied
-        blocks are visited, gathered as one (blocks, ph*pw) table. After a ReLU whole windows of
-        zeros tie; then every block is ranked at once.
-        """
-        (ph, pw), c = self.pool, self.y.shape[3]
-        counts = self.block_reduce(xp.add, hits.view(xp.uint8) if ph * pw < 256 else hits.astype(xp.int32))
-        tied = xp.flatnonzero(counts > 1)
-        if 16 * len(tied) > counts.size:
-            return self.first_of_ties(xp, hits)
-        r, ow, ch = xp.unravel_index(tied, counts.shape)
-        i = xp.repeat(xp.arange(ph), pw)                  # the taps in row-major order
-        col = (ow[:, None] * pw + xp.tile(xp.arange(pw), ph)) * c + ch[:, None]
-        row = xp.broadcast_to(r[:, None], col.shape)
-        first = xp.argmax(hits[row, i, col], axis=1)      # the first True of each tied block
-        hits[row, i, col] = False
-        hits[r, i[first], col[xp.arange(len(col)), first]] = True
-        return hits
-
-    def first_of_ties(self, xp, hits):
-        """Of the True values of each block of ``hits``, only the first in row-major order."""
-        ph, pw = self.pool
-        n, oh, ow, c = self.y.shape
-        rank = xp.arange(ph * pw, 0, -1).astype(xp.min_scalar_type(ph * pw)).reshape(ph, 1, pw, 1)
-        rank = xp.broadcast_to(rank, (ph, ow, pw, c)).reshape(ph, -1)  # first position ranks highest
-        key = hits * rank
-        return (key == self.spread(xp, self.block_reduce(xp.maximum, key))) & hits
 
 
 class AveragePool(_Pool):
