@@ -24,6 +24,14 @@ def pooled_names(model):
             [n.layer.name for n in model._nodes if runs.get(id(n)) is fusion._pooled])
 
 
+def max_pooled_names(model):
+    """The convolutions that max-pool their output in their own op, and the pools they stand in for."""
+    runs = model._fused
+    return ([n.layer.name for n in model._nodes if getattr(runs.get(id(n)), "func", None)
+             is fusion.conv_then_max_pool],
+            [n.layer.name for n in model._nodes if runs.get(id(n)) is fusion._pooled])
+
+
 def same_outputs_and_gradients(fused, plain, x, exact_gradients=True):
     np.testing.assert_array_equal(fused(x).numpy(), plain(x).numpy())
     grads = []
@@ -45,7 +53,32 @@ def convnet():
 
 
 def test_relu_then_max_pool_pairs_are_fused():
-    assert fused_names(convnet()) == (["c1", "a2"], ["p1", "p2"])
+    # c1's 10x10 output is tiled by the 2x2 pool: one op; c2's 3x3 is not: its ReLU moves after the pool
+    assert max_pooled_names(convnet()) == (["c1"], ["p1"])
+    assert fused_names(convnet()) == (["a2"], ["p2"])
+
+
+def test_a_max_pool_that_does_not_tile_the_output_takes_the_relu_only():
+    for pool in (L.MaxPooling2D(name="p"), L.MaxPooling2D(2, strides=1, name="p"),
+                 L.MaxPooling2D(2, padding="same", name="p")):
+        model = keras.Sequential([keras.Input(shape=(13, 13, 2)), L.Conv2D(4, 3, activation="relu", name="c"), pool])
+        assert max_pooled_names(model) == ([], []) and fused_names(model) == (["c"], ["p"])
+
+
+@pytest.mark.parametrize("filters, pool, activation", [(6, 4, None), (16, 2, "relu"), (3, (2, 3), "relu")])
+def test_conv_then_max_pool_fused_and_unfused_give_the_same_bits(engine, filters, pool, activation):
+    """The lecture CNN's linear 6-channel conv and 4x4 pool, and a ReLU conv of 16 channels (the
+    compiled kernels' case), on images with blank regions, where whole windows tie."""
+    def make():
+        return keras.Sequential([keras.Input(shape=(14, 14, 2)), L.Conv2D(filters, 3, activation=activation, name="c"),
+                                 L.MaxPooling2D(pool, name="p"), L.Flatten(), L.Dense(3)])
+    fused, plain = make(), make()
+    assert max_pooled_names(fused) == (["c"], ["p"])
+    plain.set_weights(fused.get_weights())
+    plain._fused = {}
+    x = rng.standard_normal((5, 14, 14, 2)).astype(np.float32)
+    x[:, :7] = 0  # there the conv's output is its bias: every window ties
+    same_outputs_and_gradients(fused, plain, x)
 
 
 def test_a_relu_output_seen_elsewhere_is_not_fused():
@@ -57,7 +90,7 @@ def test_a_relu_output_seen_elsewhere_is_not_fused():
     first = keras.Sequential([keras.Input(shape=(1, 8, 8)), L.Conv2D(2, 3, activation="relu",
                                                                       data_format="channels_first"), L.MaxPooling2D()])
     for model in (seen_twice, as_output, tanh, first):
-        assert fused_names(model) == ([], [])
+        assert fused_names(model) == ([], []) and max_pooled_names(model) == ([], [])
 
 
 def test_fused_and_unfused_give_the_same_outputs_and_gradients():
@@ -75,7 +108,7 @@ def test_a_functional_model_fuses_its_pairs_too():
     x = L.Conv2D(4, 3, activation="relu", name="conv")(inputs)
     x = L.MaxPooling2D(name="pool")(x)
     model = keras.Model(inputs, L.Dense(2)(L.Flatten()(x)))
-    assert fused_names(model) == (["conv"], ["pool"])
+    assert max_pooled_names(model) == (["conv"], ["pool"])
     plain = keras.Model.from_config(model.get_config())
     plain.set_weights(model.get_weights())
     plain._fused = {}

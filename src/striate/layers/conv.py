@@ -191,12 +191,13 @@ class Conv2D(_Conv):
     def convolve(self, x):
         return ops.conv(x, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate)
 
-    def conv_bias(self, inputs, activation=None, average_pool=None):
+    def conv_bias(self, inputs, activation=None, average_pool=None, max_pool=None):
         """``activation(conv(inputs) + bias)`` as one op, ``activation`` being None, "relu" or "tanh"
-        (channels_last only), then averaged in ``average_pool`` blocks where given; models/fusion.py
-        asks for it without the layer's own ReLU, or with the next layer's pool."""
+        (channels_last only), then averaged in ``average_pool`` blocks or pooled to the maxima of
+        ``max_pool`` blocks where given; models/fusion.py asks for it without the layer's own ReLU,
+        or with the next layer's pool."""
         return ops.conv_bias_activation(inputs, self.kernel, self.bias, self.strides, self.padding,
-                                        self.dilation_rate, activation, average_pool)
+                                        self.dilation_rate, activation, average_pool, max_pool)
 
     def fused_call(self, inputs):
         if self.data_format != "channels_last":

@@ -12,12 +12,15 @@ does the ReLU (forward and backward) on the pooled quarter of the values, in the
 (``ops.pool.max_pool_relu``; with striate[fast], inside its one pass), and the pool never sees the
 all-zero windows a ReLU leaves, whose ties cost the max pool's backward its slow path.
 
-The second, LeNet-5's convolution followed by average pooling whose blocks tile its output:
+The second, a convolution followed by pooling whose blocks tile its output:
 
-    Conv2D(..., activation=tanh, relu or none) -> AveragePooling2D   runs as one conv op
+    Conv2D(..., activation=tanh, relu or none) -> AveragePooling2D   runs as one conv op (LeNet-5)
+    Conv2D(..., activation=relu or none)       -> MaxPooling2D       runs as one conv op
 
 where each thread pools its part of the convolution's output while it is still in cache (and
-spreads the gradient back the same way), by the same array calls as the two ops apart.
+spreads the gradient back the same way), by the same array calls as the two ops apart; the max
+pool takes the ReLU after it, as in the first fusion. Where a max pool does not tile the output
+(the Keras convnet's 11x11 into 2x2 blocks), the first fusion still applies.
 
 A pair is fused only when nothing else can see the first layer's output: the pool is its only
 consumer and it is not an output of the model.
@@ -38,11 +41,13 @@ def _ends_in_relu(layer):
     return type(layer) is Activation and activations.fused_name(layer.activation) == "relu"
 
 
-def _pools_in_blocks(conv, pool, shape):
-    """Whether ``pool`` averages blocks that tile ``conv``'s output (of symbolic ``shape``) in one op."""
+def _pools_in_blocks(conv, pool, shape, kind, activations_taken):
+    """Whether ``pool`` (of type ``kind``) reduces blocks that tile ``conv``'s output (of symbolic
+    ``shape``) in one op, ``conv``'s activation being linear or one of ``activations_taken``."""
     return (type(conv) is Conv2D and conv.data_format == "channels_last"
-            and (activations.fused_name(conv.activation) is not None or conv.activation is activations.linear)
-            and type(pool) is AveragePooling2D and pool.data_format == "channels_last"
+            and (activations.fused_name(conv.activation) in activations_taken
+                 or conv.activation is activations.linear)
+            and type(pool) is kind and pool.data_format == "channels_last"
             and pool.pool_size == pool.strides and pool.padding == "valid"
             and all(n is not None and n % p == 0 for n, p in zip(shape[1:3], pool.pool_size)))
 
@@ -63,9 +68,12 @@ def plan(nodes, outputs):
         if id(out) in model_outputs or len(users) != 1 or users[0].kwargs:
             continue
         pool = users[0]
-        if _ends_in_relu(node.layer) and type(pool.layer) is MaxPooling2D and pool.layer.data_format == "channels_last":
+        if _pools_in_blocks(node.layer, pool.layer, out.shape, MaxPooling2D, ("relu",)):
+            runs[id(node)], runs[id(pool)] = functools.partial(conv_then_max_pool, pool=pool.layer), _pooled
+        elif _ends_in_relu(node.layer) and type(pool.layer) is MaxPooling2D \
+                and pool.layer.data_format == "channels_last":
             runs[id(node)], runs[id(pool)] = without_relu, pool_then_relu
-        elif _pools_in_blocks(node.layer, pool.layer, out.shape):
+        elif _pools_in_blocks(node.layer, pool.layer, out.shape, AveragePooling2D, ("relu", "tanh")):
             runs[id(node)], runs[id(pool)] = functools.partial(conv_then_average_pool, pool=pool.layer), _pooled
     return runs
 
@@ -92,6 +100,11 @@ def pool_then_relu(layer, x):
 def conv_then_average_pool(layer, x, pool):
     """Conv2D ``layer``'s output on ``x``, averaged by AveragePooling2D ``pool``, in one op."""
     return layer.conv_bias(_input(layer, x), activations.fused_name(layer.activation), average_pool=pool.pool_size)
+
+
+def conv_then_max_pool(layer, x, pool):
+    """Conv2D ``layer``'s output on ``x``, max-pooled by MaxPooling2D ``pool`` (the ReLU after), in one op."""
+    return layer.conv_bias(_input(layer, x), activations.fused_name(layer.activation), max_pool=pool.pool_size)
 
 
 def _pooled(layer, x):

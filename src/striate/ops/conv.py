@@ -356,11 +356,16 @@ class Conv(_Windowed):
     With ``average_pool`` (ph, pw), the op's output is the mean of each (ph, pw) block of that
     (stride = pool size, blocks tiling the output): each thread pools its part while it is still in
     cache, and the gradient comes back the same way (the Conv2D -> AveragePooling2D pair of LeNet-5).
+    With ``max_pool`` (ph, pw) likewise the maximum, and the activation (None or ReLU) is taken after
+    it, on a quarter of the values or fewer: ``relu(max(z)) == max(relu(z))`` (the lecture CNN's and
+    the Keras convnet's Conv2D -> MaxPooling2D).
     """
 
-    def __init__(self, strides, dilation, pads, activation=None, average_pool=None):
+    def __init__(self, strides, dilation, pads, activation=None, average_pool=None, max_pool=None):
         super().__init__(strides, dilation, pads)
-        self.activation, self.pool = activation, average_pool
+        if max_pool is not None and activation not in (None, "relu"):
+            raise ValueError(f"conv: max_pool takes activation None or 'relu', received {activation!r}")
+        self.activation, self.pool, self.max = activation, average_pool or max_pool, max_pool is not None
 
     def forward(self, xp, x, w, b=None):
         x = self.pad(xp, x, w.shape[:2])
@@ -385,6 +390,13 @@ class Conv(_Windowed):
         rows, out_shape = len(self.cols) // n, x.shape[:1] + self.out_hw + w.shape[-1:]
         if self.pool:
             pooled, out_shape = self.pooled_output(xp, out_shape, dtype)
+        if self.max:
+            # NOTE: the compiled kernels vectorize over channels: they pay from 16 (see ops.pool.MaxPool)
+            self.kernels = accel.kernels_for(self.y) if w.shape[-1] >= 16 and self.pool[0] * self.pool[1] < 255 \
+                else None
+            self.pooled = pooled
+            self.maxima = pooled if self.activation is None or self.kernels is not None else xp.empty_like(pooled)
+            self.first = xp.empty(pooled.shape, dtype=xp.uint8) if self.kernels is not None else None
 
         if self.strip:  # views made once, outside the parts (the threads' Python holds the GIL)
             lowered, under = self.strips(xp, x, w.shape[0], self.cols)
@@ -398,19 +410,55 @@ class Conv(_Windowed):
             if self.has_bias:
                 self.cols[r, -1] = 1
             xp.matmul(self.cols[r], kernel, out=self.y[r])
+            if self.max:
+                self.max_blocks(xp, self.y[r], samples)
+                return
             activate(xp, self.activation, self.y[r])
             if self.pool:
                 mean_blocks(xp, self.blocks(self.y[r]), self.mean, pooled[self.pooled_rows(samples)])
         backend.parallel(part, n, self.cols.size + self.y.size)
         return (pooled if self.pool else self.y).reshape(out_shape)
 
+    def max_blocks(self, xp, y, samples):
+        """The (ReLU of the) maxima of the blocks of ``y``, the output rows of the images ``samples``,
+        into their rows of the pooled output; with the compiled kernels, in one pass that notes where
+        each maximum is (``first``)."""
+        rows, (ph, pw), c = self.pooled_rows(samples), self.pool, self.w.shape[-1]
+        ow = self.out_hw[1] // pw
+        if self.kernels is not None:
+            self.kernels.max_pool_blocks(self.pool, self.activation == "relu")(
+                y.reshape(-1, ph, ow, pw, c), self.pooled[rows].reshape(-1, ow, c), self.first[rows].reshape(-1, ow, c))
+            return
+        maxima = self.maxima[rows]
+        block_reduce(xp.maximum, self.blocks(y), pw, c, maxima.reshape(-1, ow, c))
+        if self.activation == "relu":
+            xp.maximum(maxima, 0, out=self.pooled[rows])
+
+    def max_blocks_grad(self, xp, gy, y, samples, out):
+        """The gradient with respect to ``y`` (the output rows of the images ``samples``, before the
+        ReLU) from the pooled output's gradient ``gy`` (all of it): each block's to its first maximum,
+        zero elsewhere; into ``out`` (``y``'s shape)."""
+        rows, (ph, pw), c = self.pooled_rows(samples), self.pool, self.w.shape[-1]
+        ow = self.out_hw[1] // pw
+        g = gy[rows].reshape(-1, ow, c)
+        if self.kernels is not None:
+            self.kernels.max_pool_blocks_grad(xp.ascontiguousarray(g), self.first[rows].reshape(-1, ow, c),
+                                              out.reshape(-1, ph, ow, pw, c))
+            return out
+        maxima = self.maxima[rows].reshape(-1, ow, c)
+        if self.activation == "relu":
+            g = g * (maxima > 0)  # the maximum's sign is its ReLU's
+        xp.multiply(first_maxima(xp, self.blocks(y), maxima, self.pool), spread_blocks(xp, g, pw),
+                    out=self.blocks(out))
+        return out
+
     def pooled_output(self, xp, out_shape, dtype):
-        """An empty (N*POH*POW, C) output for ``average_pool``, and the pooled output's NHWC shape."""
+        """An empty (N*POH*POW, C) output for the pool, and the pooled output's NHWC shape."""
         (n, oh, ow, c), (ph, pw) = out_shape, self.pool
         if oh % ph or ow % pw:
-            raise ValueError(f"conv: average_pool {self.pool} must tile the convolution's output, {oh}x{ow} "
-                             "pixels")
-        self.mean = column_mean(xp, self.pool, c, dtype)
+            raise ValueError(f"conv: {'max_pool' if self.max else 'average_pool'} {self.pool} must tile the "
+                             f"convolution's output, {oh}x{ow} pixels")
+        self.mean = None if self.max else column_mean(xp, self.pool, c, dtype)
         self.pooled_per_sample = (oh // ph) * (ow // pw)
         return xp.empty((n * self.pooled_per_sample, c), dtype=dtype), (n, oh // ph, ow // pw, c)
 
@@ -467,7 +515,9 @@ class Conv(_Windowed):
 
         def part(samples):
             r = slice(samples.start * rows, samples.stop * rows)
-            if self.pool:
+            if self.max:
+                g = self.max_blocks_grad(xp, gy, self.y[r], samples, spread[r])
+            elif self.pool:
                 g = activate_and_mean_blocks_grad(xp, self.activation, gy[self.pooled_rows(samples)],
                                                   self.blocks(self.y[r]), self.mean, self.blocks(spread[r]))
                 g = g.reshape(self.y[r].shape)
@@ -621,16 +671,20 @@ def _conv_like(cls, op, inputs, kernel, strides, padding, data_format, dilation_
 
 
 def conv_bias_activation(inputs, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None,
-                         average_pool=None):
+                         average_pool=None, max_pool=None):
     """``activation(conv(inputs, kernel) + bias)`` as one op (channels-last inputs); ``activation`` is
     ``None``, ``"relu"`` or ``"tanh"``. With ``average_pool`` (an int or a pair that tiles the output),
-    ``average_pool(that, average_pool)`` in the same op.
+    ``average_pool(that, average_pool)`` in the same op; with ``max_pool`` likewise ``max_pool(that,
+    max_pool)`` (activation None or "relu").
 
     The Conv2D layer's hot path: one output array and one pass, where three ops make three.
     """
     if activation not in FUSED_ACTIVATIONS:
         raise ValueError(f"conv: activation must be one of {FUSED_ACTIVATIONS}, received {activation!r}")
-    options = {} if average_pool is None else {"average_pool": spatial_tuple("conv", "average_pool", average_pool, 2)}
+    if average_pool is not None and max_pool is not None:
+        raise ValueError("conv: pass average_pool or max_pool, not both")
+    options = {name: spatial_tuple("conv", name, value, 2) for name, value in
+               (("average_pool", average_pool), ("max_pool", max_pool)) if value is not None}
     return _conv_like(Conv, "conv", inputs, kernel, strides, padding, "channels_last", dilation_rate, bias,
                       activation, **options)
 
