@@ -53,30 +53,33 @@ def convnet():
 
 
 def test_relu_then_max_pool_pairs_are_fused():
-    # c1's 10x10 output is tiled by the 2x2 pool: one op; c2's 3x3 is not: its ReLU moves after the pool
+    # c1 and its pool run as one op; c2's ReLU is a layer of its own, which moves after the pool
     assert max_pooled_names(convnet()) == (["c1"], ["p1"])
     assert fused_names(convnet()) == (["a2"], ["p2"])
 
 
-def test_a_max_pool_that_does_not_tile_the_output_takes_the_relu_only():
-    for pool in (L.MaxPooling2D(name="p"), L.MaxPooling2D(2, strides=1, name="p"),
-                 L.MaxPooling2D(2, padding="same", name="p")):
+def test_a_max_pool_of_overlapping_or_padded_windows_takes_the_relu_only():
+    for pool in (L.MaxPooling2D(2, strides=1, name="p"), L.MaxPooling2D(2, padding="same", name="p")):
         model = keras.Sequential([keras.Input(shape=(13, 13, 2)), L.Conv2D(4, 3, activation="relu", name="c"), pool])
         assert max_pooled_names(model) == ([], []) and fused_names(model) == (["c"], ["p"])
 
 
-@pytest.mark.parametrize("filters, pool, activation", [(6, 4, None), (16, 2, "relu"), (3, (2, 3), "relu")])
-def test_conv_then_max_pool_fused_and_unfused_give_the_same_bits(engine, filters, pool, activation):
-    """The lecture CNN's linear 6-channel conv and 4x4 pool, and a ReLU conv of 16 channels (the
-    compiled kernels' case), on images with blank regions, where whole windows tie."""
+@pytest.mark.parametrize("size, filters, pool, activation", [
+    (14, 6, 4, None), (14, 16, 2, "relu"), (14, 3, (2, 3), "relu"),
+    (13, 16, 2, "relu"), (15, 4, (3, 2), None)])  # 11x11 and 13x13 outputs: blocks that leave pixels out
+def test_conv_then_max_pool_fused_and_unfused_give_the_same_bits(engine, size, filters, pool, activation):
+    """The lecture CNN's linear 6-channel conv and 4x4 pool, a ReLU conv of 16 channels (the compiled
+    kernels' case), and pools whose blocks do not tile the output (the Keras convnet's second), on
+    images with blank regions, where whole windows tie."""
     def make():
-        return keras.Sequential([keras.Input(shape=(14, 14, 2)), L.Conv2D(filters, 3, activation=activation, name="c"),
+        return keras.Sequential([keras.Input(shape=(size, size, 2)), L.Conv2D(filters, 3, activation=activation,
+                                                                              name="c"),
                                  L.MaxPooling2D(pool, name="p"), L.Flatten(), L.Dense(3)])
     fused, plain = make(), make()
     assert max_pooled_names(fused) == (["c"], ["p"])
     plain.set_weights(fused.get_weights())
     plain._fused = {}
-    x = rng.standard_normal((5, 14, 14, 2)).astype(np.float32)
+    x = rng.standard_normal((5, size, size, 2)).astype(np.float32)
     x[:, :7] = 0  # there the conv's output is its bias: every window ties
     same_outputs_and_gradients(fused, plain, x)
 

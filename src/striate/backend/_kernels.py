@@ -4,8 +4,9 @@ Imported by ``backend.accel`` only when Numba is installed (``pip install 'stria
 kernel works in place on arrays the op allocated, releases the GIL (so striate's threads run them
 side by side on their parts of the batch) and is cached on disk after its first compilation.
 
-Max pooling in block mode (stride == pool size) sees the padded NHWC image as (R, ph, OW, pw, C): R
-block rows, each block ph x pw pixels of C channels.
+Max pooling in block mode (stride == pool size) sees the padded NHWC images as (N, R, ph, OW, pw, C): R
+block rows of each image, each block ph x pw pixels of C channels (N is 1 where the blocks tile the
+images, so that the block rows of all images are one axis; a view that leaves pixels out keeps two).
 """
 import math
 
@@ -20,8 +21,8 @@ _jit_fma = numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"co
 
 
 def max_pool_blocks(pool, relu=False):
-    """The kernel ``(x, y, first)`` for (ph, pw) ``pool``: ``y`` (R, OW, C) = each block's maximum,
-    ``first`` (uint8) = its first position (row-major) that holds it. NaN wins, as in ``numpy.maximum``.
+    """The kernel ``(x, y, first)`` for (ph, pw) ``pool``: from ``x`` (N, R, ph, OW, pw, C), ``y``
+    (N*R, OW, C) = each block's maximum, ``first`` (uint8) = its first position (row-major) that holds it. NaN wins, as in ``numpy.maximum``.
 
     With ``relu``, ``y`` is the ReLU of the maximum (``relu(max(x)) == max(relu(x))``), and a block
     whose maximum is not positive gets ``first`` = 255, no position: the ReLU stops its gradient.
@@ -39,36 +40,40 @@ _by_pool = {}
 def _max_pool_kernel(ph, pw, relu):
     @numba.njit(nogil=True, error_model="numpy")
     def kernel(x, y, first):
-        rows, _, ow, _, c = x.shape
-        for r in range(rows):
-            for o in range(ow):
-                for k in range(c):
-                    best, at = x[r, 0, o, 0, k], 0
-                    for i in range(ph):
-                        for j in range(pw):
-                            v = x[r, i, o, j, k]
-                            if v > best or (v != v and best == best):
-                                best, at = v, i * pw + j
-                    if relu and not best > 0:  # NaN stays NaN, its gradient stopped (as ReLU's)
-                        at = 255
-                        if best == best:
-                            best = 0
-                    y[r, o, k] = best
-                    first[r, o, k] = at
+        n, rows, _, ow, _, c = x.shape
+        for s in range(n):
+            for r in range(rows):
+                out = s * rows + r
+                for o in range(ow):
+                    for k in range(c):
+                        best, at = x[s, r, 0, o, 0, k], 0
+                        for i in range(ph):
+                            for j in range(pw):
+                                v = x[s, r, i, o, j, k]
+                                if v > best or (v != v and best == best):
+                                    best, at = v, i * pw + j
+                        if relu and not best > 0:  # NaN stays NaN, its gradient stopped (as ReLU's)
+                            at = 255
+                            if best == best:
+                                best = 0
+                        y[out, o, k] = best
+                        first[out, o, k] = at
     return kernel
 
 
 @_jit
 def max_pool_blocks_grad(gy, first, g):
-    """``g`` (R, ph, OW, pw, C) = ``gy`` (R, OW, C) at each block's ``first`` position, zero elsewhere."""
-    rows, ph, ow, pw, c = g.shape
-    for r in range(rows):
-        for i in range(ph):
-            for o in range(ow):
-                for j in range(pw):
-                    at = i * pw + j
-                    for k in range(c):
-                        g[r, i, o, j, k] = gy[r, o, k] if first[r, o, k] == at else 0
+    """``g`` (N, R, ph, OW, pw, C) = ``gy`` (N*R, OW, C) at each block's ``first`` position, zero elsewhere."""
+    n, rows, ph, ow, pw, c = g.shape
+    for s in range(n):
+        for r in range(rows):
+            at_row = s * rows + r
+            for i in range(ph):
+                for o in range(ow):
+                    for j in range(pw):
+                        at = i * pw + j
+                        for k in range(c):
+                            g[s, r, i, o, j, k] = gy[at_row, o, k] if first[at_row, o, k] == at else 0
 
 
 _f32 = np.float32

@@ -19,8 +19,8 @@ The second, a convolution followed by pooling whose blocks tile its output:
 
 where each thread pools its part of the convolution's output while it is still in cache (and
 spreads the gradient back the same way), by the same array calls as the two ops apart; the max
-pool takes the ReLU after it, as in the first fusion. Where a max pool does not tile the output
-(the Keras convnet's 11x11 into 2x2 blocks), the first fusion still applies.
+pool takes the ReLU after it, as in the first fusion, and its blocks need not tile the output (the
+Keras convnet's 11x11 into 5x5 blocks of 2x2, the last row and column left out, as Keras does).
 
 A pair is fused only when nothing else can see the first layer's output: the pool is its only
 consumer and it is not an output of the model.
@@ -41,15 +41,17 @@ def _ends_in_relu(layer):
     return type(layer) is Activation and activations.fused_name(layer.activation) == "relu"
 
 
-def _pools_in_blocks(conv, pool, shape, kind, activations_taken):
-    """Whether ``pool`` (of type ``kind``) reduces blocks that tile ``conv``'s output (of symbolic
-    ``shape``) in one op, ``conv``'s activation being linear or one of ``activations_taken``."""
+def _pools_in_blocks(conv, pool, shape, kind, activations_taken, tiling=True):
+    """Whether ``pool`` (of type ``kind``) reduces side-by-side blocks of ``conv``'s output (of symbolic
+    ``shape``) in one op, ``conv``'s activation being linear or one of ``activations_taken``; with
+    ``tiling``, only blocks that tile the output (else the last rows or columns may be left out)."""
     return (type(conv) is Conv2D and conv.data_format == "channels_last"
             and (activations.fused_name(conv.activation) in activations_taken
                  or conv.activation is activations.linear)
             and type(pool) is kind and pool.data_format == "channels_last"
             and pool.pool_size == pool.strides and pool.padding == "valid"
-            and all(n is not None and n % p == 0 for n, p in zip(shape[1:3], pool.pool_size)))
+            and all(n is not None and n >= p and (n % p == 0 or not tiling)
+                    for n, p in zip(shape[1:3], pool.pool_size)))
 
 
 def plan(nodes, outputs):
@@ -68,7 +70,7 @@ def plan(nodes, outputs):
         if id(out) in model_outputs or len(users) != 1 or users[0].kwargs:
             continue
         pool = users[0]
-        if _pools_in_blocks(node.layer, pool.layer, out.shape, MaxPooling2D, ("relu",)):
+        if _pools_in_blocks(node.layer, pool.layer, out.shape, MaxPooling2D, ("relu",), tiling=False):
             runs[id(node)], runs[id(pool)] = functools.partial(conv_then_max_pool, pool=pool.layer), _pooled
         elif _ends_in_relu(node.layer) and type(pool.layer) is MaxPooling2D \
                 and pool.layer.data_format == "channels_last":

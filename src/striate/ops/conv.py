@@ -187,8 +187,8 @@ def fold(ufunc, views, out=None):
 
 
 def fold_rows(ufunc, x3):
-    """Each block of (R, ph, L) ``x3`` reduced over its ph rows: (R, L)."""
-    return fold(ufunc, [x3[:, i] for i in range(x3.shape[1])])
+    """Each block of (R, ph, L) ``x3`` reduced over its ph rows: (R, L); or of (N, R, ph, L): (N, R, L)."""
+    return fold(ufunc, [x3[..., i, :] for i in range(x3.shape[-2])])
 
 
 _means = {}
@@ -229,8 +229,9 @@ def activate_and_mean_blocks_grad(xp, activation, gy, y3, mean, out):
 # -- block maxima, shared with pool.py ------------------------------------------------------------
 def block_reduce(ufunc, x3, pw, channels, out=None):
     """Reduce each (ph, pw) block of (R, ph, OW*pw*C) ``x3`` to one value per channel: (R, OW, C) (into
-    ``out``), over the block's rows first (long runs of memory), then its pw pixels."""
-    rows = fold_rows(ufunc, x3).reshape(len(x3), -1, pw, channels)
+    ``out``), over the block's rows first (long runs of memory), then its pw pixels. ``x3`` may also be
+    (N, R, ph, OW*pw*C), a view that crops the images (the result is then (N*R, OW, C))."""
+    rows = fold_rows(ufunc, x3).reshape(-1, x3.shape[-1] // (pw * channels), pw, channels)
     return fold(ufunc, [rows[:, :, j] for j in range(pw)], out)
 
 
@@ -243,13 +244,15 @@ def spread_blocks(xp, y, pw):
 
 def first_maxima(xp, x3, maxima, pool):
     """Where each (ph, pw) block of (R, ph, OW*pw*C) ``x3`` holds its maximum ``maxima`` (R, OW, C), the
-    first such position only (row-major, as PyTorch): a bool array shaped as ``x3``.
+    first such position only (row-major, as PyTorch): a bool array shaped as ``x3``. For ``x3``
+    (N, R', ph, OW*pw*C) (see ``block_reduce``), ``maxima`` is (N*R', OW, C) and the result (N*R', ph, ...).
 
     NOTE: ties are rare in most data (two equal floats in one window): then only the tied blocks
     are visited, gathered as one (blocks, ph*pw) table. Where whole windows tie (zeros after a
     ReLU), every block is ranked at once.
     """
-    hits = x3 == spread_blocks(xp, maxima, pool[1])
+    hits = (x3 == spread_blocks(xp, maxima, pool[1]).reshape(x3.shape[:-2] + (1, -1))).reshape(
+        -1, *x3.shape[-2:])
     if xp.count_nonzero(hits) == maxima.size:  # one hit per block
         return hits
     (ph, pw), c = pool, maxima.shape[-1]
@@ -427,7 +430,7 @@ class Conv(_Windowed):
         ow = self.out_hw[1] // pw
         if self.kernels is not None:
             self.kernels.max_pool_blocks(self.pool, self.activation == "relu")(
-                y.reshape(-1, ph, ow, pw, c), self.pooled[rows].reshape(-1, ow, c), self.first[rows].reshape(-1, ow, c))
+                self.blocks6(y), self.pooled[rows].reshape(-1, ow, c), self.first[rows].reshape(-1, ow, c))
             return
         maxima = self.maxima[rows]
         block_reduce(xp.maximum, self.blocks(y), pw, c, maxima.reshape(-1, ow, c))
@@ -442,22 +445,28 @@ class Conv(_Windowed):
         ow = self.out_hw[1] // pw
         g = gy[rows].reshape(-1, ow, c)
         if self.kernels is not None:
+            if self.cropped:  # the pixels no block holds get no gradient
+                out[...] = 0
             self.kernels.max_pool_blocks_grad(xp.ascontiguousarray(g), self.first[rows].reshape(-1, ow, c),
-                                              out.reshape(-1, ph, ow, pw, c))
+                                              self.blocks6(out))
             return out
         maxima = self.maxima[rows].reshape(-1, ow, c)
         if self.activation == "relu":
             g = g * (maxima > 0)  # the maximum's sign is its ReLU's
-        xp.multiply(first_maxima(xp, self.blocks(y), maxima, self.pool), spread_blocks(xp, g, pw),
-                    out=self.blocks(out))
+        blocks = self.blocks(out)
+        if self.cropped:  # the pixels no block holds get no gradient
+            out[...] = 0
+        xp.multiply(first_maxima(xp, self.blocks(y), maxima, self.pool).reshape(blocks.shape),
+                    spread_blocks(xp, g, pw).reshape(blocks.shape[:-2] + (1, -1)), out=blocks)
         return out
 
     def pooled_output(self, xp, out_shape, dtype):
         """An empty (N*POH*POW, C) output for the pool, and the pooled output's NHWC shape."""
         (n, oh, ow, c), (ph, pw) = out_shape, self.pool
-        if oh % ph or ow % pw:
-            raise ValueError(f"conv: {'max_pool' if self.max else 'average_pool'} {self.pool} must tile the "
-                             f"convolution's output, {oh}x{ow} pixels")
+        if not self.max and (oh % ph or ow % pw):
+            raise ValueError(f"conv: average_pool {self.pool} must tile the convolution's output, {oh}x{ow} "
+                             "pixels")
+        self.cropped = bool(oh % ph or ow % pw)  # a max pool's blocks leave the last rows or columns out
         self.mean = None if self.max else column_mean(xp, self.pool, c, dtype)
         self.pooled_per_sample = (oh // ph) * (ow // pw)
         return xp.empty((n * self.pooled_per_sample, c), dtype=dtype), (n, oh // ph, ow // pw, c)
@@ -466,8 +475,19 @@ class Conv(_Windowed):
         return slice(samples.start * self.pooled_per_sample, samples.stop * self.pooled_per_sample)
 
     def blocks(self, y):
-        """Rows of output ``y`` (whole images, NHWC order) as (N*OH/ph, ph, OW*C) block rows."""
-        return y.reshape(-1, self.pool[0], self.out_hw[1] * self.w.shape[-1])
+        """Rows of output ``y`` (whole images, NHWC order) as (N*OH/ph, ph, OW*C) block rows; where the
+        blocks do not tile the images, (N, OH//ph, ph, OW//pw*pw*C), a view without the rest."""
+        (oh, ow), (ph, pw), c = self.out_hw, self.pool, self.w.shape[-1]
+        if not self.cropped:
+            return y.reshape(-1, ph, ow * c)
+        images = y.reshape(-1, oh, ow * c)[:, :oh // ph * ph, :ow // pw * pw * c]
+        return images.reshape(len(images), oh // ph, ph, -1)
+
+    def blocks6(self, y):
+        """``blocks(y)`` as (N, R, ph, OW, pw, C) for the compiled kernels (N = 1 where the blocks tile)."""
+        x = self.blocks(y)
+        x = x if x.ndim == 4 else x[None]
+        return x.reshape(x.shape[:3] + (self.out_hw[1] // self.pool[1], self.pool[1], self.w.shape[-1]))
 
     def strip_view(self, xp, image, kh):
         """The (N, OH, strips, kh, span*C) view of padded NHWC ``image`` that the strips lower."""

@@ -102,7 +102,7 @@ class MaxPool(_Pool):
             y = xp.empty((len(x5),) + shape[2:], dtype=x.dtype)
             self.first = xp.empty(y.shape, dtype=xp.uint8)
             kernel = self.kernels.max_pool_blocks(self.pool, self.relu)
-            backend.parallel(lambda r: kernel(x5[r], y[r], self.first[r]), len(y), x5.size,
+            backend.parallel(lambda r: kernel(x5[None, r], y[r], self.first[r]), len(y), x5.size,
                              kind="elementwise")
             self.x, self.y = None, y.reshape(shape)  # the backward pass needs only ``first``
             return self.y
@@ -120,8 +120,8 @@ class MaxPool(_Pool):
         # PyTorch), so a window of ties (zeros after a ReLU) passes it on once, not ph*pw times.
         if self.kernels is not None:
             gy, g = self.compiled_grad(xp, gy)
-            backend.parallel(lambda r: self.kernels.max_pool_blocks_grad(gy[r], self.first[r], g[r]), len(g),
-                             g.size, kind="elementwise")
+            backend.parallel(lambda r: self.kernels.max_pool_blocks_grad(gy[r], self.first[r], g[None, r]),
+                             len(g), g.size, kind="elementwise")
             return self.unpad(xp, g)
         if self.relu:
             gy = relu_grad(xp, gy, self.y)  # the maximum's sign is its ReLU's
