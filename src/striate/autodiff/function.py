@@ -39,6 +39,14 @@ class Function:
                 return Tensor._make(out, self)
         return Tensor._make(out, None)
 
+    def gradient_into(self, k):
+        """Where the gradient of input ``k`` may be written: the array its Variable offers (taken, so
+        one op writes it; see ``Variable``), or None (then the op allocates its own)."""
+        into = getattr(self.parents[k], "_gradient_into", None)
+        if into is not None:
+            self.parents[k]._gradient_into = None
+        return into
+
     def forward(self, xp, *arrays):
         raise NotImplementedError
 

@@ -18,7 +18,10 @@ class Variable(Tensor):
         >>> v.assign(np.ones((3, 2)))
     """
 
-    __slots__ = ("trainable", "path", "regularizer", "constraint")
+    # NOTE: ``_gradient_into``: an array the next op that computes this variable's gradient may write it
+    # into, once (see ``Function.gradient_into``); the trainer sets it to the optimizer's flat
+    # gradient (a view), so the update reads the gradients without gathering them first.
+    __slots__ = ("trainable", "path", "regularizer", "constraint", "_gradient_into")
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None, regularizer=None,
                  constraint=None):
@@ -33,6 +36,7 @@ class Variable(Tensor):
         self.path = name
         self.regularizer = regularizer
         self.constraint = constraint
+        self._gradient_into = None
 
     def assign(self, value):
         """Overwrite the value in place (keeps every reference to this variable valid)."""

@@ -291,6 +291,19 @@ class Optimizer:
         if step % FLUSH_EVERY == 0:
             self._flush_subnormals(xp)
 
+    def gradients_into(self, variables):
+        """Per variable of ``variables``, where its gradient may be written so that ``apply`` need not
+        copy it (a view of the flat gradient of the joined variables), or None throughout.
+
+        A trainer offers these to the ops of its backward pass (``Variable._gradient_into``) and passes
+        the gradients to ``apply`` before the next backward pass writes there again.
+        """
+        joined = self._joined
+        if joined is None or not self.built or len(variables) != len(joined.views) \
+                or not all(v.data is view for v, view in zip(variables, joined.views)):
+            return [None] * len(variables)
+        return list(joined.gradient_views)
+
     def _flush_subnormals(self, xp):
         """Set to zero the slot values below ``2**26`` times the dtype's smallest normal number.
 
@@ -477,7 +490,15 @@ class _Joined:
         return indices == self.order and all(v.data is view for v, view in zip(variables, self.views))
 
     def gather(self, xp, grads):
-        return xp.concatenate([g.reshape(-1) for g in grads], out=self.gradient)
+        """The gradients as one flat array: ``gradient``, into which they are copied, except those that
+        were written there already (see ``Optimizer.gradients_into``)."""
+        if any(g is not view for g, view in zip(grads, self.gradient_views)):
+            if not any(g is view for g, view in zip(grads, self.gradient_views)):
+                return xp.concatenate([g.reshape(-1) for g in grads], out=self.gradient)
+            for g, view in zip(grads, self.gradient_views):
+                if g is not view:
+                    view[...] = g
+        return self.gradient
 
 
 def _clip_scale(norm, clip):

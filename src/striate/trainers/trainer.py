@@ -176,7 +176,14 @@ class Trainer:
         if self._compiled_losses is None:
             self._resolve(_shapes(y), _shapes(y_pred))
         loss = self._compute_loss(y, y_pred, sw)
-        loss.backward()
+        # the ops may write the gradients straight into the optimizer's flat array (no copy in apply)
+        for v, into in zip(variables, self.optimizer.gradients_into(variables)):
+            v._gradient_into = into
+        try:
+            loss.backward()
+        finally:
+            for v in variables:
+                v._gradient_into = None
         self.optimizer.apply([v.grad for v in variables], variables)
         for v in variables:
             v.grad = None
