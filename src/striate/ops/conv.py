@@ -429,8 +429,11 @@ class Conv(_Windowed):
         rows, (ph, pw), c = self.pooled_rows(samples), self.pool, self.w.shape[-1]
         ow = self.out_hw[1] // pw
         if self.kernels is not None:
+            # NOTE: blocks that leave pixels out are copied together first: on a strided view the
+            # kernel runs value by value (measured: 11x11 into 2x2 blocks of 64 channels, 1.01 -> 0.17 ms)
             self.kernels.max_pool_blocks(self.pool, self.activation == "relu")(
-                self.blocks6(y), self.pooled[rows].reshape(-1, ow, c), self.first[rows].reshape(-1, ow, c))
+                xp.ascontiguousarray(self.blocks6(y)), self.pooled[rows].reshape(-1, ow, c),
+                self.first[rows].reshape(-1, ow, c))
             return
         maxima = self.maxima[rows]
         block_reduce(xp.maximum, self.blocks(y), pw, c, maxima.reshape(-1, ow, c))
@@ -445,10 +448,12 @@ class Conv(_Windowed):
         ow = self.out_hw[1] // pw
         g = gy[rows].reshape(-1, ow, c)
         if self.kernels is not None:
+            blocks = self.blocks6(out)
+            into = blocks if not self.cropped else xp.empty(blocks.shape, dtype=out.dtype)  # as in max_blocks
+            self.kernels.max_pool_blocks_grad(xp.ascontiguousarray(g), self.first[rows].reshape(-1, ow, c), into)
             if self.cropped:  # the pixels no block holds get no gradient
                 out[...] = 0
-            self.kernels.max_pool_blocks_grad(xp.ascontiguousarray(g), self.first[rows].reshape(-1, ow, c),
-                                              self.blocks6(out))
+                blocks[...] = into
             return out
         maxima = self.maxima[rows].reshape(-1, ow, c)
         if self.activation == "relu":
