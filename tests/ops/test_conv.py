@@ -10,6 +10,7 @@ from opcheck import check_op
 
 from striate import ops
 from striate.autodiff import Tensor
+from striate.ops.pool import max_pool_relu
 
 rng = np.random.default_rng(0)
 conv_module = importlib.import_module("striate.ops.conv")
@@ -190,6 +191,44 @@ def test_conv_then_average_pool_in_one_op_gives_the_bits_of_two(pool, lowering):
     z.backward(g)
     for a, c in zip(apart, joined):
         np.testing.assert_array_equal(c.grad, a.grad)
+
+
+@pytest.mark.parametrize("activation", [None, "relu"])
+@pytest.mark.parametrize("pool", [2, (2, 3)])
+@pytest.mark.parametrize("size", [(8, 12), (9, 13)])  # (9, 13): valid 7x11 output, blocks leave pixels out
+def test_conv_bias_activation_then_max_pool(activation, pool, size, lowering):
+    act = {None: lambda y: y, "relu": torch.relu}[activation]
+    rng = np.random.default_rng(7)
+    check_op(lambda x, w, b: ops.conv_bias_activation(x, w, b, activation=activation, max_pool=pool),
+             lambda x, w, b: F.max_pool2d(act(torch_conv(x, w, 1, "valid") + b).permute(0, 3, 1, 2),
+                                          pool).permute(0, 2, 3, 1),
+             [rng.standard_normal((3, *size, 2)), rng.standard_normal((3, 3, 2, 5)), rng.standard_normal(5)])
+
+
+@pytest.mark.parametrize("activation", [None, "relu"])
+@pytest.mark.parametrize("channels", [6, 16])  # 16: the compiled kernels' case
+def test_conv_then_max_pool_in_one_op_gives_the_bits_of_two(activation, channels, engine):
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((6, 13, 13, 3), (3, 3, 3, channels), (channels,)))
+    x[:, :5] = 0  # windows that tie
+    apart = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+    joined = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+    conv = ops.conv_bias_activation(*apart)
+    y = ops.max_pool(conv, 2) if activation is None else max_pool_relu(conv, 2)
+    z = ops.conv_bias_activation(*joined, activation=activation, max_pool=2)
+    np.testing.assert_array_equal(z.numpy(), y.numpy())
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(g)
+    z.backward(g)
+    for a, c in zip(apart, joined):
+        np.testing.assert_array_equal(c.grad, a.grad)
+
+
+def test_conv_max_pool_takes_no_tanh_and_fits_the_output():
+    x, w = np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 2))
+    with pytest.raises(ValueError, match="conv: max_pool takes activation None or 'relu', received 'tanh'"):
+        ops.conv_bias_activation(x, w, activation="tanh", max_pool=2)
+    with pytest.raises(ValueError, match=r"conv: max_pool \(4, 4\) is larger than the convolution's output, 3x3"):
+        ops.conv_bias_activation(x, w, max_pool=4)
 
 
 def test_conv_average_pool_must_tile_the_output():

@@ -359,9 +359,10 @@ class Conv(_Windowed):
     With ``average_pool`` (ph, pw), the op's output is the mean of each (ph, pw) block of that
     (stride = pool size, blocks tiling the output): each thread pools its part while it is still in
     cache, and the gradient comes back the same way (the Conv2D -> AveragePooling2D pair of LeNet-5).
-    With ``max_pool`` (ph, pw) likewise the maximum, and the activation (None or ReLU) is taken after
-    it, on a quarter of the values or fewer: ``relu(max(z)) == max(relu(z))`` (the lecture CNN's and
-    the Keras convnet's Conv2D -> MaxPooling2D).
+    With ``max_pool`` (ph, pw) likewise the maximum, where the blocks may leave the output's last rows
+    or columns out (as "valid" pooling does), and the activation (None or ReLU) is taken after it,
+    on a quarter of the values or fewer: ``relu(max(z)) == max(relu(z))`` (the lecture CNN's and the
+    Keras convnet's Conv2D -> MaxPooling2D).
     """
 
     def __init__(self, strides, dilation, pads, activation=None, average_pool=None, max_pool=None):
@@ -470,6 +471,9 @@ class Conv(_Windowed):
         (n, oh, ow, c), (ph, pw) = out_shape, self.pool
         if not self.max and (oh % ph or ow % pw):
             raise ValueError(f"conv: average_pool {self.pool} must tile the convolution's output, {oh}x{ow} "
+                             "pixels")
+        if oh < ph or ow < pw:
+            raise ValueError(f"conv: max_pool {self.pool} is larger than the convolution's output, {oh}x{ow} "
                              "pixels")
         self.cropped = bool(oh % ph or ow % pw)  # a max pool's blocks leave the last rows or columns out
         self.mean = None if self.max else column_mean(xp, self.pool, c, dtype)
@@ -700,7 +704,7 @@ def conv_bias_activation(inputs, kernel, bias=None, strides=1, padding="valid", 
     """``activation(conv(inputs, kernel) + bias)`` as one op (channels-last inputs); ``activation`` is
     ``None``, ``"relu"`` or ``"tanh"``. With ``average_pool`` (an int or a pair that tiles the output),
     ``average_pool(that, average_pool)`` in the same op; with ``max_pool`` likewise ``max_pool(that,
-    max_pool)`` (activation None or "relu").
+    max_pool)`` ("valid": blocks that do not fit are left out; activation None or "relu")
 
     The Conv2D layer's hot path: one output array and one pass, where three ops make three.
     """
