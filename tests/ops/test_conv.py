@@ -176,21 +176,26 @@ def test_conv_bias_activation_then_average_pool(activation, pool, lowering):
              [rng.standard_normal((3, 8, 12, 2)), rng.standard_normal((3, 3, 2, 5)), rng.standard_normal(5)])
 
 
-@pytest.mark.parametrize("pool", [2, (2, 3)])
-def test_conv_then_average_pool_in_one_op_gives_the_bits_of_two(pool, lowering):
-    # the same array calls, a part of the batch at a time (the fused Conv2D -> AveragePooling2D pair);
-    # with striate[fast], the pool's and the tanh's gradients in one pass with the same roundings
-    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((6, 12, 12, 3), (5, 5, 3, 6), (6,)))
-    apart = [Tensor(a, requires_grad=True) for a in (x, w, b)]
-    joined = [Tensor(a, requires_grad=True) for a in (x, w, b)]
-    y = ops.average_pool(ops.conv_bias_activation(*apart, padding="same", activation="tanh"), pool)
-    z = ops.conv_bias_activation(*joined, padding="same", activation="tanh", average_pool=pool)
+def same_bits(two_ops, one_op, arrays):
+    """``one_op`` and ``two_ops`` (functions of Tensors x, w, b) give the same output and gradients, bit for bit."""
+    apart = [Tensor(a, requires_grad=True) for a in arrays]
+    joined = [Tensor(a, requires_grad=True) for a in arrays]
+    y, z = two_ops(*apart), one_op(*joined)
     np.testing.assert_array_equal(z.numpy(), y.numpy())
     g = rng.standard_normal(y.shape).astype(np.float32)
     y.backward(g)
     z.backward(g)
     for a, c in zip(apart, joined):
         np.testing.assert_array_equal(c.grad, a.grad)
+
+
+@pytest.mark.parametrize("pool", [2, (2, 3)])
+def test_conv_then_average_pool_in_one_op_gives_the_bits_of_two(pool, lowering):
+    # the same array calls, a part of the batch at a time (the fused Conv2D -> AveragePooling2D pair);
+    # with striate[fast], the pool's and the tanh's gradients in one pass with the same roundings
+    same_bits(lambda *t: ops.average_pool(ops.conv_bias_activation(*t, padding="same", activation="tanh"), pool),
+              lambda *t: ops.conv_bias_activation(*t, padding="same", activation="tanh", average_pool=pool),
+              [rng.standard_normal(s).astype(np.float32) for s in ((6, 12, 12, 3), (5, 5, 3, 6), (6,))])
 
 
 @pytest.mark.parametrize("activation", [None, "relu"])
@@ -210,17 +215,9 @@ def test_conv_bias_activation_then_max_pool(activation, pool, size, lowering):
 def test_conv_then_max_pool_in_one_op_gives_the_bits_of_two(activation, channels, engine):
     x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((6, 13, 13, 3), (3, 3, 3, channels), (channels,)))
     x[:, :5] = 0  # windows that tie
-    apart = [Tensor(a, requires_grad=True) for a in (x, w, b)]
-    joined = [Tensor(a, requires_grad=True) for a in (x, w, b)]
-    conv = ops.conv_bias_activation(*apart)
-    y = ops.max_pool(conv, 2) if activation is None else max_pool_relu(conv, 2)
-    z = ops.conv_bias_activation(*joined, activation=activation, max_pool=2)
-    np.testing.assert_array_equal(z.numpy(), y.numpy())
-    g = rng.standard_normal(y.shape).astype(np.float32)
-    y.backward(g)
-    z.backward(g)
-    for a, c in zip(apart, joined):
-        np.testing.assert_array_equal(c.grad, a.grad)
+    pool = ops.max_pool if activation is None else max_pool_relu
+    same_bits(lambda *t: pool(ops.conv_bias_activation(*t), 2),
+              lambda *t: ops.conv_bias_activation(*t, activation=activation, max_pool=2), [x, w, b])
 
 
 def test_conv_max_pool_takes_no_tanh_and_fits_the_output():

@@ -22,7 +22,8 @@ _jit_fma = numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"co
 
 def max_pool_blocks(pool, relu=False):
     """The kernel ``(x, y, first)`` for (ph, pw) ``pool``: from ``x`` (N, R, ph, OW, pw, C), ``y``
-    (N*R, OW, C) = each block's maximum, ``first`` (uint8) = its first position (row-major) that holds it. NaN wins, as in ``numpy.maximum``.
+    (N*R, OW, C) = each block's maximum, ``first`` (uint8) = its first position (row-major) that
+    holds it. NaN wins, as in ``numpy.maximum``.
 
     With ``relu``, ``y`` is the ReLU of the maximum (``relu(max(x)) == max(relu(x))``), and a block
     whose maximum is not positive gets ``first`` = 255, no position: the ReLU stops its gradient.

@@ -448,20 +448,19 @@ class Conv(_Windowed):
         rows, (ph, pw), c = self.pooled_rows(samples), self.pool, self.w.shape[-1]
         ow = self.out_hw[1] // pw
         g = gy[rows].reshape(-1, ow, c)
+        if self.cropped:  # the pixels no block holds get no gradient
+            out[...] = 0
         if self.kernels is not None:
             blocks = self.blocks6(out)
             into = blocks if not self.cropped else xp.empty(blocks.shape, dtype=out.dtype)  # as in max_blocks
             self.kernels.max_pool_blocks_grad(xp.ascontiguousarray(g), self.first[rows].reshape(-1, ow, c), into)
-            if self.cropped:  # the pixels no block holds get no gradient
-                out[...] = 0
+            if self.cropped:
                 blocks[...] = into
             return out
         maxima = self.maxima[rows].reshape(-1, ow, c)
         if self.activation == "relu":
             g = g * (maxima > 0)  # the maximum's sign is its ReLU's
         blocks = self.blocks(out)
-        if self.cropped:  # the pixels no block holds get no gradient
-            out[...] = 0
         xp.multiply(first_maxima(xp, self.blocks(y), maxima, self.pool).reshape(blocks.shape),
                     spread_blocks(xp, g, pw).reshape(blocks.shape[:-2] + (1, -1)), out=blocks)
         return out

@@ -299,7 +299,7 @@ class Optimizer:
         the gradients to ``apply`` before the next backward pass writes there again.
         """
         joined = self._joined
-        if joined is None or not self.built or len(variables) != len(joined.views) \
+        if joined is None or len(variables) != len(joined.views) \
                 or not all(v.data is view for v, view in zip(variables, joined.views)):
             return [None] * len(variables)
         return list(joined.gradient_views)
@@ -492,12 +492,12 @@ class _Joined:
     def gather(self, xp, grads):
         """The gradients as one flat array: ``gradient``, into which they are copied, except those that
         were written there already (see ``Optimizer.gradients_into``)."""
-        if any(g is not view for g, view in zip(grads, self.gradient_views)):
-            if not any(g is view for g, view in zip(grads, self.gradient_views)):
-                return xp.concatenate([g.reshape(-1) for g in grads], out=self.gradient)
-            for g, view in zip(grads, self.gradient_views):
-                if g is not view:
-                    view[...] = g
+        in_place = [g is view for g, view in zip(grads, self.gradient_views)]
+        if not any(in_place):
+            return xp.concatenate([g.reshape(-1) for g in grads], out=self.gradient)
+        for g, view, placed in zip(grads, self.gradient_views, in_place):
+            if not placed:
+                view[...] = g
         return self.gradient
 
 
