@@ -87,3 +87,54 @@ def test_a_forked_child_has_threads_of_its_own(split_work):
         os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.fixture(params=["sleeping", "spinning"])
+def handover(request, split_work, monkeypatch):
+    """Tasks and results handed over by a sleeping wait (NumPy alone), or by spinning without the GIL
+    first (striate[fast]'s kernels), with spins so short that both ways of waking are taken."""
+    from striate.backend import accel
+    before = accel.set_accelerated(request.param == "spinning")
+    if request.param == "spinning":
+        if accel.kernels() is None or accel.kernels().wait_for_change is None:
+            accel.set_accelerated(before)
+            pytest.skip("spinning needs Numba and sched_yield")
+        monkeypatch.setattr(threads, "SPIN", 20e-6)
+    yield request.param
+    accel.set_accelerated(before)
+
+
+def test_many_handovers_each_return_their_part(handover):
+    for i in range(300):
+        n = 2 + i % 7
+        assert backend.parallel(lambda s: (s.start, s.stop), n, cost=n) == [(0, n // 2), (n // 2, n)]
+
+
+def test_a_worker_asleep_is_woken_and_a_caller_asleep_too(handover):
+    import time
+    backend.parallel(lambda s: s, 2, cost=2)
+    time.sleep(0.02)  # the worker has stopped spinning: it waits asleep
+    # the worker's part outlasts any spin of the caller's: the caller is woken by the worker
+    assert backend.parallel(lambda s: time.sleep(0.01 * s.start) or s.start, 2, cost=2) == [0, 1]
+
+
+def test_the_kernel_spins_until_the_count_changes_or_the_rounds_run_out():
+    kernels = pytest.importorskip("striate.backend._kernels", reason="needs Numba")
+    if kernels.wait_for_change is None:
+        pytest.skip("no sched_yield here")
+    counts = np.zeros(2, dtype=np.int64)
+    assert kernels.wait_for_change(counts, 1, 0, 50, 0) == 0  # unchanged: every round used
+    counts[1] = 3
+    assert kernels.wait_for_change(counts, 1, 0, 50, 5) == 50  # changed before the first round
+
+
+def test_closing_a_pool_ends_its_threads(handover):
+    before = threading.active_count()
+    backend.set_num_threads(3)  # closes the pool of two threads, starts one of three
+    assert backend.parallel(lambda s: s.stop - s.start, 6, cost=6) == [2, 2, 2]
+    backend.set_num_threads(2)
+    for _ in range(200):
+        if threading.active_count() <= before:
+            break
+        __import__("time").sleep(0.005)
+    assert threading.active_count() == before

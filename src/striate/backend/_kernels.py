@@ -191,3 +191,36 @@ def add_strips(cols, image, out_rows, kh, sh, dh, step, span):
                     dst = image[n, r * sh + i * dh, b * step:b * step + span]
                     for k in range(span):
                         dst[k] += src[k]
+
+
+# -- waiting without the GIL (``backend.threads``) ----------------------------------------------------
+def _sched_yield():
+    import ctypes
+    try:
+        function = ctypes.CDLL(None).sched_yield
+    except (OSError, AttributeError, TypeError):  # no C library to search by name (Windows)
+        return None
+    function.argtypes, function.restype = [], ctypes.c_int
+    return function
+
+
+_yield = _sched_yield()
+
+if _yield is not None:
+    # NOTE: not cached on disk (Numba cannot cache a call through ctypes); it compiles in about 0.1 s
+    @numba.njit(nogil=True)
+    def wait_for_change(counters, index, seen, rounds, then):
+        """Spin until ``counters[index] != seen``, for at most ``rounds`` rounds of ``sched_yield`` (so a
+        thread that the core could run instead runs), and ``then`` rounds more after a change: the
+        number of rounds left (0: none changed).
+
+        The call to the C library in each round also makes the compiler read ``counters[index]`` anew."""
+        for left in range(rounds, 0, -1):
+            if counters[index] != seen:
+                for _ in range(then):
+                    _yield()
+                return left
+            _yield()
+        return 0
+else:
+    wait_for_change = None
