@@ -33,7 +33,7 @@ class Adagrad(Optimizer):
     def _update_step(self, xp, gradient, weight, slots, scratch, lr):
         step, denominator = scratch
         a = slots["accumulator"]
-        xp.multiply(gradient, gradient, out=step)
+        xp.square(gradient, out=step)
         a += step
         xp.add(a, self.epsilon, out=denominator)
         xp.sqrt(denominator, out=denominator)

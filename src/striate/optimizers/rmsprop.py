@@ -44,7 +44,7 @@ class RMSprop(Optimizer):
         step, denominator = scratch
         rho = self.rho
         v = slots["velocity"]
-        xp.multiply(gradient, gradient, out=step)
+        xp.square(gradient, out=step)
         axpby(xp, 1 - rho, step, rho, v, step)
         xp.add(v, self.epsilon, out=denominator)
         if self.centered:
