@@ -129,12 +129,19 @@ def test_the_kernel_spins_until_the_count_changes_or_the_rounds_run_out():
 
 
 def test_closing_a_pool_ends_its_threads(handover):
-    before = threading.active_count()
-    backend.set_num_threads(3)  # closes the pool of two threads, starts one of three
-    assert backend.parallel(lambda s: s.stop - s.start, 6, cost=6) == [2, 2, 2]
-    backend.set_num_threads(2)
-    for _ in range(200):
-        if threading.active_count() <= before:
-            break
-        __import__("time").sleep(0.005)
-    assert threading.active_count() == before
+    pool = threads._Pool(2)
+    assert pool.run(lambda s: s.stop - s.start, 6, 3) == [2, 2, 2]
+    pool.close()
+    for t in pool.threads:
+        t.join(timeout=5)
+    assert not any(t.is_alive() for t in pool.threads)
+
+
+def test_a_result_left_by_an_interrupted_split_is_not_taken_for_the_next(handover):
+    import time
+    pool = threads._state["pool"]
+    # as if Ctrl-C had stopped the caller while it waited: a task posted, its result never collected
+    pool.tasks[0] = (lambda s: time.sleep(0.02) or "stale", slice(0, 1))
+    pool.bump(0)
+    assert pool.run(lambda s: ("fresh", s.start), 4, 2) == [("fresh", 0), ("fresh", 2)]
+    assert pool.run(lambda s: s.stop, 4, 2) == [2, 4]

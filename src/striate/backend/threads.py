@@ -104,8 +104,10 @@ class _Pool:
         self.wakes = [threading.Semaphore(0) for _ in range(2 * size)]
         self.tasks, self.results = [None] * size, [None] * size
         self.lock = threading.Lock()
-        for k in range(size):
-            threading.Thread(target=self.serve, args=(k,), daemon=True, name="striate-worker").start()
+        self.threads = [threading.Thread(target=self.serve, args=(k,), daemon=True, name="striate-worker")
+                        for k in range(size)]
+        for thread in self.threads:
+            thread.start()
 
     def bump(self, index):
         self.counters[index] += 1
@@ -132,9 +134,9 @@ class _Pool:
                 return
             work, part = self.tasks[k]
             try:
-                self.results[k] = (work(part), None)
+                self.results[k] = (seen, work(part), None)
             except BaseException as e:  # handed back to the caller, raised there
-                self.results[k] = (None, e)
+                self.results[k] = (seen, None, e)
             del work, part  # no reference to the task's arrays while waiting for the next
             self.bump(self.size + k)
 
@@ -156,8 +158,15 @@ class _Pool:
         except BaseException as e:
             error = e
         for k in range(parts - 1):
-            self.wait(self.size + k, done[k])
-            (results[k + 1], e), self.results[k], self.tasks[k] = self.results[k], None, None
+            # NOTE: the result must answer this task: one left by a run that was interrupted (Ctrl-C while
+            # waiting) is passed over
+            while True:
+                done[k] = self.wait(self.size + k, done[k])
+                answer = self.results[k]
+                if answer is not None and answer[0] == self.counters[k]:
+                    break
+            _, results[k + 1], e = answer
+            self.results[k] = self.tasks[k] = None
             error = error or e
         if error is not None:
             raise error
