@@ -118,14 +118,19 @@ def test_a_worker_asleep_is_woken_and_a_caller_asleep_too(handover):
     assert backend.parallel(lambda s: time.sleep(0.01 * s.start) or s.start, 2, cost=2) == [0, 1]
 
 
-def test_the_kernel_spins_until_the_count_changes_or_the_rounds_run_out():
+def test_the_kernel_spins_until_the_count_changes_or_the_time_runs_out():
     kernels = pytest.importorskip("striate.backend._kernels", reason="needs Numba")
     if kernels.wait_for_change is None:
         pytest.skip("no sched_yield here")
+    import time
     counts = np.zeros(2, dtype=np.int64)
-    assert kernels.wait_for_change(counts, 1, 0, 50, 0) == 0  # unchanged: every round used
+    kernels.wait_for_change(counts, 1, 0, 0, 0)  # compiled
+    t = time.perf_counter()
+    assert not kernels.wait_for_change(counts, 1, 0, 2_000_000, 0)  # unchanged: 2 ms spun
+    assert time.perf_counter() - t >= 0.002
     counts[1] = 3
-    assert kernels.wait_for_change(counts, 1, 0, 50, 5) == 50  # changed before the first round
+    assert kernels.wait_for_change(counts, 1, 0, 10**12, 0)  # changed already: back at once
+    assert kernels.bump_then_wait(counts, 0, 1, 0, 10**12, 1000) and counts[0] == 1
 
 
 def test_closing_a_pool_ends_its_threads(handover):

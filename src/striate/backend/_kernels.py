@@ -194,33 +194,57 @@ def add_strips(cols, image, out_rows, kh, sh, dh, step, span):
 
 
 # -- waiting without the GIL (``backend.threads``) ----------------------------------------------------
-def _sched_yield():
+def _libc():
+    """The C library's ``sched_yield`` and ``clock_gettime`` (with the monotonic clock's id), or None."""
     import ctypes
+    import time
     try:
-        function = ctypes.CDLL(None).sched_yield
+        libc = ctypes.CDLL(None)
+        sched_yield, clock_gettime = libc.sched_yield, libc.clock_gettime
+        monotonic = time.CLOCK_MONOTONIC
     except (OSError, AttributeError, TypeError):  # no C library to search by name (Windows)
         return None
-    function.argtypes, function.restype = [], ctypes.c_int
-    return function
+    if ctypes.sizeof(ctypes.c_long) != 8:  # a timespec read as two int64 below
+        return None
+    sched_yield.argtypes, sched_yield.restype = [], ctypes.c_int
+    clock_gettime.argtypes, clock_gettime.restype = [ctypes.c_int, ctypes.c_void_p], ctypes.c_int
+    return sched_yield, clock_gettime, monotonic
 
 
-_yield = _sched_yield()
+_found = _libc()
 
-if _yield is not None:
-    # NOTE: not cached on disk (Numba cannot cache a call through ctypes); it compiles in about 0.1 s
+if _found is not None:
+    _yield, _clock_gettime, _MONOTONIC = _found
+
+    # NOTE: not cached on disk (Numba cannot cache a call through ctypes); they compile in about 0.2 s
     @numba.njit(nogil=True)
-    def wait_for_change(counters, index, seen, rounds, then):
-        """Spin until ``counters[index] != seen``, for at most ``rounds`` rounds of ``sched_yield`` (so a
-        thread that the core could run instead runs), and ``then`` rounds more after a change: the
-        number of rounds left (0: none changed).
+    def _now(timespec):
+        _clock_gettime(_MONOTONIC, timespec.ctypes.data)
+        return timespec[0] * 1_000_000_000 + timespec[1]
 
-        The call to the C library in each round also makes the compiler read ``counters[index]`` anew."""
-        for left in range(rounds, 0, -1):
-            if counters[index] != seen:
-                for _ in range(then):
-                    _yield()
-                return left
+    @numba.njit(nogil=True)
+    def wait_for_change(counters, index, seen, spin_ns, then_ns):
+        """Spin until ``counters[index] != seen``, for at most ``spin_ns`` nanoseconds, calling
+        ``sched_yield`` (so a thread that the core could run instead runs), and ``then_ns`` more after a
+        change: whether it changed.
+
+        The calls to the C library in each round also make the compiler read ``counters[index]`` anew."""
+        timespec = np.empty(2, dtype=np.int64)
+        end = _now(timespec) + spin_ns
+        while counters[index] == seen:
+            if _now(timespec) > end:
+                return False
             _yield()
-        return 0
+        end = _now(timespec) + then_ns
+        while _now(timespec) < end:
+            _yield()
+        return True
+
+    @numba.njit(nogil=True)
+    def bump_then_wait(counters, bumped, index, seen, spin_ns, then_ns):
+        """``counters[bumped] += 1``, then ``wait_for_change``: the count is raised without the GIL, so
+        the thread that waits for it finds the GIL free when it sees it."""
+        counters[bumped] += 1
+        return wait_for_change(counters, index, seen, spin_ns, then_ns)
 else:
-    wait_for_change = None
+    wait_for_change = bump_then_wait = None

@@ -92,7 +92,8 @@ class _Pool:
 
     NOTE: a sleeping thread is slow to wake: on a 2-core KVM guest a split of no work cost 73
     microseconds (two wakes: the worker's, then the caller's), the lecture CNN's and LeNet-5's
-    convolutions 100-110 of them per split. Spinning, it cost 7. OpenMP's and OpenBLAS's threads spin
+    convolutions 115-126 of them per split. Spinning, a split of no work costs about 20, 10 of them on
+    purpose (see ``SETTLE``), and the convolutions' splits 25-35. OpenMP's and OpenBLAS's threads spin
     for the same reason; they yield the core to any other thread that is ready, as these do.
     """
 
@@ -114,11 +115,20 @@ class _Pool:
         if self.asleep[index]:
             self.wakes[index].release()
 
-    def wait(self, index, seen, spin=True):
-        """Until ``counters[index]`` is no longer ``seen``; returns its new value."""
-        counters = self.counters
-        if spin and counters[index] == seen:
-            _spin(counters, index, seen, worker=index < self.size)
+    def wait(self, index, seen, spin=True, bump=None):
+        """Until ``counters[index]`` is no longer ``seen``; returns its new value. ``bump``: a count to
+        raise first (as ``bump`` does: a worker's result handed over as it waits for its next task)."""
+        counters, settle = self.counters, SETTLE if index < self.size else 0.0  # (a worker's wait for a task)
+        if bump is not None:
+            # NOTE: the count is raised by the spinning kernel, without the GIL, so that its waiter finds
+            # the GIL free when it sees it; unless the waiter is asleep already (then it needs its
+            # semaphore), and should it fall asleep in between, its semaphore is released after
+            if self.asleep[bump] or not (spin and _spin(counters, index, seen, settle, bump)):
+                self.bump(bump)
+            elif self.asleep[bump]:
+                self.wakes[bump].release()
+        elif spin and counters[index] == seen:
+            _spin(counters, index, seen, settle)
         while counters[index] == seen:
             self.asleep[index] = True
             if counters[index] == seen:
@@ -127,9 +137,11 @@ class _Pool:
         return int(counters[index])
 
     def serve(self, k):
-        seen = 0
+        seen, done = 0, None
         while True:
-            seen = self.wait(k, seen, spin=seen > 0)  # not before the first task (nor importing Numba then)
+            # the result handed over (``done``), then the next task awaited: not spinning before the first
+            # task (nor importing Numba then)
+            seen = self.wait(k, seen, spin=seen > 0, bump=done)
             if self.closing:
                 return
             work, part = self.tasks[k]
@@ -138,7 +150,7 @@ class _Pool:
             except BaseException as e:  # handed back to the caller, raised there
                 self.results[k] = (seen, None, e)
             del work, part  # no reference to the task's arrays while waiting for the next
-            self.bump(self.size + k)
+            done = self.size + k
 
     def close(self):
         self.closing = True
@@ -173,30 +185,30 @@ class _Pool:
         return results
 
 
-# NOTE: seconds a thread spins (with striate[fast]) waiting for a task or a result before it sleeps,
-# and then, after the wait ends, before it takes the GIL: the thread that ended it still holds the
-# GIL for a few microseconds of Python (the caller, until its own part's first array call; a worker,
-# until it spins again), and a thread that finds the GIL held sleeps until it is released, and wakes
-# as slowly as from any sleep (measured, LeNet-5's convolutions at batch 128: the worker started
-# 69 microseconds after the caller without spinning, 49 spinning, 19 spinning 10 more after the task came).
-SPIN, SETTLE_WORKER, SETTLE_CALLER = 0.01, 10e-6, 3e-6
+# NOTE: a thread spins (with striate[fast]) up to SPIN seconds for a task or a result before it sleeps.
+# A worker that sees its task spins SETTLE seconds more before it takes the GIL: the caller still holds
+# it for a few microseconds of Python, until its own part's first array call, and a thread that finds
+# the GIL held sleeps until it is released, and wakes as slowly as from any sleep (measured, LeNet-5's
+# convolutions at batch 128: the worker started its part 69 microseconds after the caller sleeping, 50
+# spinning, 18 spinning 10 more). A worker raises its "done" count without the GIL (``bump_then_wait``),
+# so the caller finds the GIL free: it waited 11-14 microseconds for a result after the worker's part
+# ended, against 30-52 with the count raised under the GIL.
+SPIN, SETTLE = 0.01, 10e-6
 
 
-def _spin(counters, index, seen, worker):
-    """Spin without the GIL until ``counters[index]`` is no longer ``seen`` or ``SPIN`` seconds pass,
-    where the compiled kernels are in use (and can call ``sched_yield``)."""
+def _spin(counters, index, seen, settle, bump=None):
+    """Spin without the GIL until ``counters[index]`` is no longer ``seen`` (and ``settle`` seconds
+    more) or ``SPIN`` seconds pass, where the compiled kernels are in use (and can call the C
+    library), raising ``counters[bump]`` first where given; returns whether it spun (else nothing
+    was raised)."""
     kernels = accel.kernels()
-    spin = None if kernels is None else kernels.wait_for_change
-    if spin is None:
-        return
-    rate = _state.get("spin_rate")
-    if rate is None:  # rounds of spinning a second, measured once (the first call compiles)
-        still = counters[:1] * 0
-        spin(still, 0, 0, 1, 0)
-        t = time.perf_counter()
-        spin(still, 0, 0, 1000, 0)
-        rate = _state["spin_rate"] = 1000 / max(time.perf_counter() - t, 1e-9)
-    spin(counters, index, seen, int(SPIN * rate), int((SETTLE_WORKER if worker else SETTLE_CALLER) * rate))
+    if kernels is None or kernels.wait_for_change is None:
+        return False
+    if bump is None:
+        kernels.wait_for_change(counters, index, seen, int(SPIN * 1e9), int(settle * 1e9))
+    else:
+        kernels.bump_then_wait(counters, bump, index, seen, int(SPIN * 1e9), int(settle * 1e9))
+    return True
 
 
 def parallel(work, n, cost, kind="products"):
