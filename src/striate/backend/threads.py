@@ -131,9 +131,11 @@ class _Pool:
             _spin(counters, index, seen, settle)
         while counters[index] == seen:
             self.asleep[index] = True
-            if counters[index] == seen:
-                self.wakes[index].acquire()
-            self.asleep[index] = False
+            try:
+                if counters[index] == seen:
+                    self.wakes[index].acquire()
+            finally:  # (Ctrl-C while asleep)
+                self.asleep[index] = False
         return int(counters[index])
 
     def serve(self, k):
