@@ -32,9 +32,9 @@ import time
 from striate.backend import accel
 from striate.backend.blas import threads_functions
 
-# NOTE: handing a part to a thread and back costs about 20 microseconds, and more where the part
-# is many short array calls (the threads then pass the GIL back and forth); a part should do a few
-# hundred microseconds of work to be worth it. 2^17 values passed over once was enough on an AMD
+# NOTE: handing a part to a sleeping thread and back costs 20 to 70 microseconds (see ``_Pool``), and
+# more where the part is many short array calls (the threads then pass the GIL back and forth); a part
+# should do a few hundred microseconds of work to be worth it. 2^17 values passed over once was enough on an AMD
 # EPYC; an Intel Xeon passes over them faster, and there 2^18 is (NumPy alone, batch 32: the lecture
 # CNN 1.33 -> 1.07 ms a step, LeNet-5 3.0 -> 2.5 ms, the larger cases the same).
 MIN_COST = 1 << 18

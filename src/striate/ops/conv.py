@@ -428,7 +428,7 @@ class Conv(_Windowed):
         """The (ReLU of the) maxima of the blocks of ``y``, the output rows of the images ``samples``,
         into their rows of the pooled output; with the compiled kernels, in one pass that notes where
         each maximum is (``first``)."""
-        rows, (ph, pw), c = self.pooled_rows(samples), self.pool, self.w.shape[-1]
+        rows, pw, c = self.pooled_rows(samples), self.pool[1], self.w.shape[-1]
         ow = self.out_hw[1] // pw
         if self.kernels is not None:
             # NOTE: blocks that leave pixels out are copied together first: on a strided view the
@@ -446,7 +446,7 @@ class Conv(_Windowed):
         """The gradient with respect to ``y`` (the output rows of the images ``samples``, before the
         ReLU) from the pooled output's gradient ``gy`` (all of it): each block's to its first maximum,
         zero elsewhere; into ``out`` (``y``'s shape)."""
-        rows, (ph, pw), c = self.pooled_rows(samples), self.pool, self.w.shape[-1]
+        rows, pw, c = self.pooled_rows(samples), self.pool[1], self.w.shape[-1]
         ow = self.out_hw[1] // pw
         g = gy[rows].reshape(-1, ow, c)
         if self.cropped:  # the pixels no block holds get no gradient
@@ -501,7 +501,7 @@ class Conv(_Windowed):
     def strip_view(self, xp, image, kh):
         """The (N, OH, strips, kh, span*C) view of padded NHWC ``image`` that the strips lower."""
         n, h, wd, c = image.shape
-        (oh, ow), (sh, sw), (dh, dw) = self.out_hw, self.strides, self.dilation
+        (oh, ow), (sh, sw), dh = self.out_hw, self.strides, self.dilation[0]
         bn, bh, bw, bc = image.strides
         # NOTE: a row's pixels and channels are read as one run of W*C values, which needs the
         # channel stride to step between pixels too; a lone channel may carry any stride (0 after
@@ -707,7 +707,7 @@ def conv_bias_activation(inputs, kernel, bias=None, strides=1, padding="valid", 
     """``activation(conv(inputs, kernel) + bias)`` as one op (channels-last inputs); ``activation`` is
     ``None``, ``"relu"`` or ``"tanh"``. With ``average_pool`` (an int or a pair that tiles the output),
     ``average_pool(that, average_pool)`` in the same op; with ``max_pool`` likewise ``max_pool(that,
-    max_pool)`` ("valid": blocks that do not fit are left out; activation None or "relu")
+    max_pool)`` ("valid": blocks that do not fit are left out; activation None or "relu").
 
     The Conv2D layer's hot path: one output array and one pass, where three ops make three.
     """

@@ -50,7 +50,7 @@ class RMSprop(Optimizer):
         if self.centered:
             mean = slots["average_gradient"]
             axpby(xp, 1 - rho, gradient, rho, mean, step)
-            xp.multiply(mean, mean, out=step)
+            xp.square(mean, out=step)
             denominator -= step
         xp.sqrt(denominator, out=denominator)
         ratio = xp.divide(gradient, denominator, out=denominator)
