@@ -64,6 +64,11 @@ class Adam(Optimizer):
             kernels.adam(gradient.reshape(-1), weight.reshape(-1), m.reshape(-1), v.reshape(-1), f32(self.beta_1),
                          f32(1 - self.beta_1), f32(self.beta_2), f32(1 - self.beta_2), f32(alpha), f32(self.epsilon))
             return
+        # NOTE: NumPy alone: 7 passes on one core, 0.33 ms for the lecture DFF's 235,000 values on an Intel
+        # Xeon; sqrt and divide are bound by arithmetic, the rest by memory. No faster, in whole epochs of
+        # that DFF at batch 128: chunks small enough to stay in cache (3% slower: more calls), the
+        # moments' decay on BLAS's threads (``m *= b`` then a threaded axpy, the same bits: 4.5% slower;
+        # OpenBLAS's own scal took 0.5 ms), one scratch array instead of two (the same time).
         update_moments(xp, gradient, m, v, self.beta_1, self.beta_2, step)
         if self.amsgrad:
             v_hat = slots["velocity_hat"]
