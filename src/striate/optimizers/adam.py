@@ -67,8 +67,8 @@ class Adam(Optimizer):
         # NOTE: NumPy alone: 7 passes on one core, 0.33 ms for the lecture DFF's 235,000 values on an Intel
         # Xeon; sqrt and divide are bound by arithmetic, the rest by memory. No faster, in whole epochs of
         # that DFF at batch 128: chunks small enough to stay in cache (3% slower: more calls), the
-        # moments' decay on BLAS's threads (``m *= b`` then a threaded axpy, the same bits: 4.5% slower;
-        # OpenBLAS's own scal took 0.5 ms), one scratch array instead of two (the same time).
+        # moments' decay on BLAS's threads (``m *= b`` then a threaded axpy, the same bits as axpby: 4.5%
+        # slower), one scratch array instead of two (the same time).
         update_moments(xp, gradient, m, v, self.beta_1, self.beta_2, step)
         if self.amsgrad:
             v_hat = slots["velocity_hat"]
