@@ -36,6 +36,18 @@ def test_work_split_from_inside_a_part_runs_whole(split_work):
     assert inner == [[slice(0, 6)], [slice(0, 6)]]
 
 
+def test_runs_whole_agrees_with_parallel(split_work, monkeypatch):
+    # large work splits; inside a part everything runs whole; "follows" work splits only while
+    # work with products is being split (QUIET is infinite here, and a split just happened)
+    assert not backend.runs_whole(4, cost=4)
+    assert backend.parallel(lambda s: backend.runs_whole(4, cost=4), 4, cost=4) == [True, True]
+    assert backend.runs_whole(1, cost=4) and backend.runs_whole(4, cost=0)
+    monkeypatch.setattr(threads, "QUIET", 0.0)
+    assert backend.runs_whole(4, cost=4, kind="follows") and not backend.runs_whole(4, cost=4, kind="products")
+    if backend.blas_threads() is not None:
+        assert backend.blas_threads() == 2  # a lone product gets BLAS's threads
+
+
 def test_thread_count_is_checked_and_blas_kept_to_one():
     before = backend.get_num_threads()
     with pytest.raises(ValueError, match=r"set_num_threads expects an int >= 1, received 0"):

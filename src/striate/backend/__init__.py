@@ -16,7 +16,7 @@ import numpy as np
 from striate.backend import accel as _accel
 from striate.backend import threads as _threads
 from striate.backend.accel import set_accelerated  # noqa: F401
-from striate.backend.threads import blas_threads, get_num_threads, parallel, set_num_threads  # noqa: F401
+from striate.backend.threads import blas_threads, get_num_threads, parallel, runs_whole, set_num_threads  # noqa: F401
 
 # rng: the generator ops draw from. On the GPU (CuPy's) it is seeded from host, a NumPy generator,
 # whose state at that seeding (anchor) is what get_rng_state returns; drawn: rng was handed out since.

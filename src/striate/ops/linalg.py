@@ -72,13 +72,18 @@ def product_rows(xp, a, b, then=None, out=None):
     """
     shape, dtype = (a.shape[0], b.shape[1]), xp.result_type(a, b)
     y = out if out is not None and out.shape == shape and out.dtype == dtype else xp.empty(shape, dtype=dtype)
+    cost = a.shape[0] * a.shape[1] * b.shape[1] // 16  # a product: ~16 multiply-adds in the time of one value's pass
+    if backend.runs_whole(len(y), cost, kind="follows"):
+        xp.matmul(a, b, out=y)
+        if then is not None:
+            then(y)
+        return y
 
     def part(r):
         xp.matmul(a[r], b, out=y[r])
         if then is not None:
             then(y[r])
-    # a product does about 16 multiply-adds in the time a pass spends on one value
-    backend.parallel(part, len(y), a.shape[0] * a.shape[1] * b.shape[1] // 16, kind="follows")
+    backend.parallel(part, len(y), cost, kind="follows")
     return y
 
 
