@@ -117,3 +117,21 @@ def test_lambda_callback():
 def test_lambda_callback_rejects_unknown_hooks():
     with pytest.raises(ValueError, match="unknown hook 'on_epoch_finish'"):
         callbacks.LambdaCallback(on_epoch_finish=print)
+
+
+class _AliasOnly(callbacks.Callback):
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+
+def test_hooked_says_which_events_some_callback_acts_on():
+    # NOTE: fit skips a batch event, and the logs made for it, when no callback acts on it
+    quiet = callbacks.CallbackList([], add_history=True, model=FakeModel())  # fit(verbose=0)'s list
+    assert not quiet.hooked("on_train_batch_begin") and not quiet.hooked("on_train_batch_end")
+    assert callbacks.CallbackList([], add_history=True, add_progbar=True).hooked("on_train_batch_end")
+    assert callbacks.CallbackList([_AliasOnly()]).hooked("on_train_batch_end")   # through the Keras 2 alias
+    assert not callbacks.CallbackList([_AliasOnly()]).hooked("on_train_batch_begin")
+    lam = callbacks.CallbackList([callbacks.LambdaCallback(on_train_batch_begin=print)])
+    assert lam.hooked("on_train_batch_begin") and not lam.hooked("on_train_batch_end")
+    assert callbacks.CallbackList([callbacks.ModelCheckpoint("m.keras", save_freq=2)]).hooked(
+        "on_train_batch_end")

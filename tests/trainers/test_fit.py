@@ -34,6 +34,18 @@ def test_fit_learns_and_reports_history():
     assert acc > 0.8 and model.evaluate(x, y, verbose=0, return_dict=True)["accuracy"] == acc
 
 
+def test_batch_callbacks_get_the_running_logs_and_aliases_are_called():
+    seen = []
+
+    class Old(keras.callbacks.Callback):  # Keras 2's hook name, reached through on_train_batch_end
+        def on_batch_end(self, batch, logs=None):
+            seen.append((batch, sorted(logs)))
+    m = compiled()
+    x, y = data(64)
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[Old()])
+    assert seen == [(b, ["accuracy", "loss"]) for b in range(4)]
+
+
 def test_fit_is_bit_repeatable_with_a_seed():
     x, y = data(128)
     weights = []

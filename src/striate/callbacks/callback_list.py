@@ -69,6 +69,17 @@ class CallbackList(Callback):
     def __iter__(self):
         return iter(self.callbacks)
 
+    def hooked(self, name):
+        """Whether any callback acts on event ``name`` (overrides it, or the older alias that it calls
+        by default), so that a loop can skip the event, and the logs made for it, when none does.
+
+        NOTE: ``fit`` asks once per call. Each batch's logs cost a metric result each and a dict: about
+        1.5% of a step of the lecture DFF at batch 128 on NumPy alone, spent for nothing with the
+        default callbacks (History, and a progress bar only when ``verbose``).
+        """
+        alias = _ALIASES.get(name)
+        return any(_overrides(cb, name) or (alias is not None and _overrides(cb, alias)) for cb in self.callbacks)
+
     def set_params(self, params):
         """Give ``params`` to every callback (ignored when empty)."""
         self.params = params
@@ -85,6 +96,15 @@ class CallbackList(Callback):
             model.history = self._history
         for cb in self.callbacks:
             cb.set_model(model)
+
+
+_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
+
+def _overrides(callback, name):
+    """Whether ``callback``'s ``name`` is its own (set on the instance, or a subclass's method) rather
+    than :class:`Callback`'s, which does nothing (or calls its alias)."""
+    return name in vars(callback) or getattr(type(callback), name) is not getattr(Callback, name)
 
 
 def _dispatch(name, with_index):

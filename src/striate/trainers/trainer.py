@@ -261,16 +261,19 @@ class Trainer:
         if resume is not None and start_epoch >= epochs:
             self._restore(resume)  # nothing left to run: the model is left as saved
         logs = {}
+        batch_begin, batch_end = cbs.hooked("on_train_batch_begin"), cbs.hooked("on_train_batch_end")
         for epoch in range(start_epoch, epochs):
             self.reset_metrics()
             self._epoch_end_state = None
             cbs.on_epoch_begin(epoch)
             batches, start_step = self._epoch_batches(train, epoch, resume if epoch == start_epoch else None)
             for step, (bx, by, bsw) in enumerate(batches, start_step):
-                cbs.on_train_batch_begin(step)
+                if batch_begin:
+                    cbs.on_train_batch_begin(step)
                 self._train_batch(bx, by, bsw)
                 self._fit_position[1] = step + 1
-                cbs.on_train_batch_end(step, self._logs())
+                if batch_end:
+                    cbs.on_train_batch_end(step, self._logs())
                 if self.stop_training:
                     break
             self._epoch_end_state = self._progress()
