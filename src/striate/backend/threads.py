@@ -257,11 +257,11 @@ def runs_whole(n, cost, kind="products"):
     pool = _state["pool"] if _state["cpu"] else None
     if pool is None or pool.lock.locked():  # no threads, or inside a part: as ``parallel``, BLAS left as it is
         return True
-    parts = max(1, min(_state["threads"], n, int(cost // MIN_COST)))
-    if parts > 1 and (kind != "follows" or _splitting()):
+    splitting = _splitting()
+    if n > 1 and cost >= 2 * MIN_COST and (kind != "follows" or splitting):  # two parts or more
         return False
     if kind != "elementwise":
-        _set_blas(1 if _splitting() else _state["threads"])
+        _set_blas(1 if splitting else _state["threads"])
     return True
 
 

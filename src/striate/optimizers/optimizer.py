@@ -283,9 +283,10 @@ class Optimizer:
             for i, g, v, scale in zip(indices, grads, variables, scales):
                 self._update(xp, self._clipped(xp, i, g, scale), v.data, self._slot_arrays[i], self._scratch[i],
                              constants)
-        with no_grad():
-            for v in variables:
-                if v.constraint is not None:
+        constrained = [v for v in variables if v.constraint is not None]
+        if constrained:
+            with no_grad():
+                for v in constrained:
                     v.assign(v.constraint(v))
         self._iterations.data += 1
         if step % FLUSH_EVERY == 0:
