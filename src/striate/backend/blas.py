@@ -21,6 +21,7 @@ Example:
     >>> y.tolist()
     [0.5, 2.5, 4.5]
 """
+import ctypes
 import glob
 import os
 
@@ -37,13 +38,12 @@ _state = {"lib": None, "on": True}
 def _library():
     """``{name: function}`` for NumPy's bundled OpenBLAS (empty when there is none to be found)."""
     if _state["lib"] is None:
-        import ctypes
         _state["lib"] = {}
         libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
         for path in glob.glob(os.path.join(libs, "*openblas*")):
             lib = ctypes.CDLL(path)  # NOTE: a CDLL releases the GIL in each call
             for suffix in _SUFFIXES:
-                found = _bind(ctypes, lib, suffix)
+                found = _bind(lib, suffix)
                 if found:
                     _state["lib"] = found
                     break
@@ -52,7 +52,7 @@ def _library():
     return _state["lib"]
 
 
-def _bind(ctypes, lib, suffix):
+def _bind(lib, suffix):
     def symbol(kind, name):
         for prefix in _PREFIXES[kind]:
             f = getattr(lib, f"{prefix}{name}{suffix}", None)
@@ -90,12 +90,24 @@ def _vector_functions(x, y):
     return _library().get(x.dtype.str)
 
 
+def _address(a):
+    """The address of contiguous array ``a``'s first value.
+
+    NOTE: a ctypes view of its buffer gives it in 0.23 microseconds, ``a.ctypes.data`` in 0.76 (an
+    optimizer's step asks for six); a read-only or empty array has no such view.
+    """
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(a))
+    except (TypeError, ValueError):
+        return a.ctypes.data
+
+
 def axpby(xp, a, x, b, y, scratch):
     """``y = a * x + b * y`` in place. ``scratch`` (``x``'s shape) is for NumPy's calls, and may be ``x``
     itself, which is then overwritten when the BLAS is not used."""
     functions = _vector_functions(x, y)
     if functions is not None:
-        functions[0](y.size, a, x.ctypes.data, 1, b, y.ctypes.data, 1)
+        functions[0](y.size, a, _address(x), 1, b, _address(y), 1)
         return
     xp.multiply(x, a, out=scratch)
     y *= b
@@ -106,7 +118,7 @@ def axpy(xp, a, x, y, scratch):
     """``y += a * x`` in place; ``scratch`` as for ``axpby``."""
     functions = _vector_functions(x, y)
     if functions is not None:
-        functions[1](y.size, a, x.ctypes.data, 1, y.ctypes.data, 1)
+        functions[1](y.size, a, _address(x), 1, _address(y), 1)
         return
     xp.multiply(x, a, out=scratch)
     y += scratch

@@ -134,12 +134,15 @@ class Model(Trainer, Layer):
         """The layers' calls in graph order, from the checked inputs ``flat`` (one per model input)."""
         values = {id(t): x for t, x in zip(self.inputs, flat)}
         for node in self._nodes:
-            args = [values[id(t)] for t in node.inputs]
+            arg = [values[id(t)] for t in node.inputs] if node.is_list else values[id(node.inputs[0])]
             run = self._fused.get(id(node))
             if run is not None:  # one of a pair of layers computed as one op (models/fusion.py)
-                out = run(node.layer, args[0])
+                out = run(node.layer, arg)
             else:
-                out = node.layer(args if node.is_list else args[0], training=training, **node.kwargs)
+                out = node.layer(arg, training=training, **node.kwargs)
+            if len(node.outputs) == 1 and not isinstance(out, (list, tuple)):  # the common case, without a list
+                values[id(node.outputs[0])] = out
+                continue
             for t, o in zip(node.outputs, _flatten(out)):
                 values[id(t)] = o
         outs = [values[id(t)] for t in self.outputs]
