@@ -229,13 +229,13 @@ def parallel(work, n, cost, kind="products"):
     Exceptions in any part are raised here, after all parts end.
     """
     pool = _state["pool"] if _state["cpu"] else None  # a GPU runs each array call in parallel itself
-    parts = 1 if pool is None else max(1, min(_state["threads"], n, int(cost // MIN_COST)))
     # NOTE: one split at a time: a call from inside a part, or from a second user thread while
     # the threads are busy, runs as one part in its own thread.
     if pool is None or not pool.lock.acquire(blocking=False):
         return [work(slice(0, n))]
     try:
-        if parts > 1 and (kind != "follows" or _splitting()):
+        parts = _parts(n, cost, kind)
+        if parts > 1:
             if kind == "products":
                 _set_blas(1)
             results = pool.run(work, n, parts)
@@ -257,12 +257,17 @@ def runs_whole(n, cost, kind="products"):
     pool = _state["pool"] if _state["cpu"] else None
     if pool is None or pool.lock.locked():  # no threads, or inside a part: as ``parallel``, BLAS left as it is
         return True
-    splitting = _splitting()
-    if n > 1 and cost >= 2 * MIN_COST and (kind != "follows" or splitting):  # two parts or more
+    if _parts(n, cost, kind) > 1:
         return False
     if kind != "elementwise":
-        _set_blas(1 if splitting else _state["threads"])
+        _blas_for_whole()
     return True
+
+
+def _parts(n, cost, kind):
+    """How many parts ``parallel`` splits work of ``n`` rows and ``cost`` of ``kind`` into now (1: none)."""
+    parts = max(1, min(_state["threads"], n, int(cost // MIN_COST)))
+    return parts if parts > 1 and (kind != "follows" or _splitting()) else 1
 
 
 def _splitting():
@@ -280,8 +285,13 @@ def _whole(work, n):
     time; so while work with products is being split (the last split less than ``QUIET`` seconds
     ago), products run on one thread. Which thread computes a product does not change its result.
     """
-    _set_blas(1 if _splitting() else _state["threads"])
+    _blas_for_whole()
     return work(slice(0, n))
+
+
+def _blas_for_whole():
+    """NumPy's BLAS as work run whole wants it (see ``_whole``)."""
+    _set_blas(1 if _splitting() else _state["threads"])
 
 
 def _set_blas(n):
