@@ -21,7 +21,7 @@ from striate.backend.threads import blas_threads, get_num_threads, parallel, run
 # rng: the generator ops draw from. On the GPU (CuPy's) it is seeded from host, a NumPy generator,
 # whose state at that seeding (anchor) is what get_rng_state returns; drawn: rng was handed out since.
 _state = {"xp": np, "floatx": "float32", "rng": np.random.default_rng(), "seed": None,
-          "host": None, "anchor": None, "drawn": False}
+          "host": None, "anchor": None, "drawn": False, "epsilon": 1e-7, "image_data_format": "channels_last"}
 
 
 def xp():
@@ -64,6 +64,78 @@ def set_floatx(dtype):
     if dtype not in ("float16", "float32", "float64"):
         raise ValueError(f"set_floatx expects 'float16', 'float32' or 'float64', received {dtype!r}")
     _state["floatx"] = dtype
+
+
+def epsilon():
+    """Return the small constant Keras adds to avoid dividing by zero (``1e-7`` unless changed).
+
+    Example:
+        >>> from striate import backend
+        >>> backend.epsilon()
+        1e-07
+    """
+    return _state["epsilon"]
+
+
+def set_epsilon(value):
+    """Set the value :func:`epsilon` returns.
+
+    Args:
+        value: a positive float.
+
+    Example:
+        >>> from striate import backend
+        >>> backend.set_epsilon(1e-5)
+        >>> backend.epsilon()
+        1e-05
+        >>> backend.set_epsilon(1e-7)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"set_epsilon expects a positive number, received {value!r}")
+    _state["epsilon"] = float(value)
+
+
+def image_data_format():
+    """Return the default layout of image tensors: ``'channels_last'`` (NHWC, Keras's default) or
+    ``'channels_first'`` (NCHW).
+
+    Example:
+        >>> from striate import backend
+        >>> backend.image_data_format()
+        'channels_last'
+    """
+    return _state["image_data_format"]
+
+
+def set_image_data_format(data_format):
+    """Set the value :func:`image_data_format` returns.
+
+    Args:
+        data_format: ``'channels_last'`` or ``'channels_first'``.
+
+    Example:
+        >>> from striate import backend
+        >>> backend.set_image_data_format("channels_last")
+    """
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"set_image_data_format expects 'channels_last' or 'channels_first', received "
+                         f"{data_format!r}")
+    _state["image_data_format"] = data_format
+
+
+def clear_session(free_memory=True):
+    """Forget the automatic layer and model names handed out so far, as ``keras.backend.clear_session``
+    (the same as :func:`striate.utils.clear_session`).
+
+    Args:
+        free_memory: accepted for Keras; NumPy frees arrays when nothing refers to them.
+
+    Example:
+        >>> from striate import backend
+        >>> backend.clear_session()
+    """
+    from striate.layers.layer import reset_names  # NOTE: on call: layers import the backend
+    reset_names()
 
 
 def rng():

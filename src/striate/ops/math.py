@@ -1,4 +1,5 @@
-"""Element-wise arithmetic ops (keras.ops names), each with its backward."""
+"""Element-wise arithmetic ops (keras.ops names), each with its backward; `UNARY` tabulates the
+one-input functions (sin, log1p, rsqrt, ...) as their value and derivative."""
 from striate.autodiff import Function
 from striate.ops._base import broadcast_error
 
@@ -185,3 +186,78 @@ class Cast(Function):
 
     def backward(self, xp, gy):
         return gy.astype(self.in_dtype, copy=False) if self.in_dtype.kind == "f" else None
+
+
+class Mod(_Binary):
+    name = "mod"
+
+    def compute(self, xp, a, b):
+        return xp.mod(a, b)
+
+    def backward(self, xp, gy):
+        # NOTE: a mod b = a - b floor(a / b), and floor is flat almost everywhere.
+        return gy, (-gy * xp.floor(self.a / self.b) if self.needs_grad[1] else None)
+
+
+class Arctan2(_Binary):
+    name = "arctan2"
+
+    def compute(self, xp, a, b):
+        return xp.arctan2(a, b)
+
+    def backward(self, xp, gy):
+        g = gy / (self.a * self.a + self.b * self.b)
+        return g * self.b, -g * self.a
+
+
+class LogAddExp(_Binary):
+    name = "logaddexp"
+
+    def compute(self, xp, a, b):
+        self.y = xp.logaddexp(a, b)
+        return self.y
+
+    def backward(self, xp, gy):
+        n = self.needs_grad
+        return (gy * xp.exp(self.a - self.y) if n[0] else None), (gy * xp.exp(self.b - self.y) if n[1] else None)
+
+
+class Elementwise(Function):
+    """A one-input element-wise function given by its value and its derivative: ``UNARY[name]``."""
+
+    def __init__(self, name):
+        self.value, self.derivative = UNARY[name]
+
+    def forward(self, xp, x):
+        self.x = x
+        self.y = self.value(xp, x)
+        return self.y
+
+    def backward(self, xp, gy):
+        return gy * self.derivative(xp, self.x, self.y)
+
+
+_LN2, _LN10 = 0.6931471805599453, 2.302585092994046
+
+# name: (value of x, derivative from the input x and the output y)
+UNARY = {
+    "sin": (lambda xp, x: xp.sin(x), lambda xp, x, y: xp.cos(x)),
+    "cos": (lambda xp, x: xp.cos(x), lambda xp, x, y: -xp.sin(x)),
+    "tan": (lambda xp, x: xp.tan(x), lambda xp, x, y: 1 + y * y),
+    "arcsin": (lambda xp, x: xp.arcsin(x), lambda xp, x, y: 1 / xp.sqrt(1 - x * x)),
+    "arccos": (lambda xp, x: xp.arccos(x), lambda xp, x, y: -1 / xp.sqrt(1 - x * x)),
+    "arctan": (lambda xp, x: xp.arctan(x), lambda xp, x, y: 1 / (1 + x * x)),
+    "sinh": (lambda xp, x: xp.sinh(x), lambda xp, x, y: xp.cosh(x)),
+    "cosh": (lambda xp, x: xp.cosh(x), lambda xp, x, y: xp.sinh(x)),
+    "arcsinh": (lambda xp, x: xp.arcsinh(x), lambda xp, x, y: 1 / xp.sqrt(x * x + 1)),
+    "arccosh": (lambda xp, x: xp.arccosh(x), lambda xp, x, y: 1 / xp.sqrt(x * x - 1)),
+    "arctanh": (lambda xp, x: xp.arctanh(x), lambda xp, x, y: 1 / (1 - x * x)),
+    "log1p": (lambda xp, x: xp.log1p(x), lambda xp, x, y: 1 / (1 + x)),
+    "expm1": (lambda xp, x: xp.expm1(x), lambda xp, x, y: y + 1),
+    "log2": (lambda xp, x: xp.log2(x), lambda xp, x, y: 1 / (x * _LN2)),
+    "log10": (lambda xp, x: xp.log10(x), lambda xp, x, y: 1 / (x * _LN10)),
+    "exp2": (lambda xp, x: xp.exp2(x), lambda xp, x, y: y * _LN2),
+    "reciprocal": (lambda xp, x: xp.reciprocal(x), lambda xp, x, y: -y * y),
+    "rsqrt": (lambda xp, x: 1 / xp.sqrt(x), lambda xp, x, y: -0.5 * y * y * y),
+    "cbrt": (lambda xp, x: xp.cbrt(x), lambda xp, x, y: 1 / (3 * y * y)),
+}
