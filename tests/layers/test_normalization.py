@@ -100,3 +100,43 @@ def test_wrong_inputs_get_clear_errors():
     with pytest.raises(ValueError, match=r"BatchNormalization 'bn_1' expects inputs with last axis of size 4, "
                                          r"received shape \(None, 5\)"):
         bn(layers.Input(shape=(5,)))
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((4, 6), {}),
+    ((3, 5, 6), {"epsilon": 1e-2}),
+    ((2, 4, 5, 3), {"axis": [1, 2, 3]}),
+    ((2, 4, 5, 3), {"axis": (-3, -1)}),  # a single leading axis fails in Keras on torch (it takes F.layer_norm)
+    ((2, 3, 4), {"axis": [2, 1]}),
+    ((3, 5, 6), {"center": False}),
+    ((3, 5, 6), {"scale": False}),
+    ((3, 5, 6), {"center": False, "scale": False}),
+])
+def test_layer_normalization_matches_keras(shape, kwargs):
+    check_same("LayerNormalization", shape, **kwargs)
+
+
+def test_layer_normalization_rms_scaling_matches_keras():
+    with pytest.warns(UserWarning, match="rms_scaling"):
+        check_same("LayerNormalization", (3, 5, 6), rms_scaling=True)
+
+
+def test_layer_normalization_normalizes_each_sample_alone():
+    norm = layers.LayerNormalization(epsilon=1e-6)
+    x = np.random.default_rng(2).standard_normal((4, 10)).astype("float32") * np.arange(1, 5)[:, None] + 7
+    y = norm(x).numpy()
+    np.testing.assert_allclose(y.mean(axis=1), 0, atol=1e-5)
+    np.testing.assert_allclose(y.std(axis=1), 1, atol=1e-3)
+    np.testing.assert_allclose(norm(x[2:3]).numpy(), y[2:3], rtol=1e-6, atol=1e-6)  # the batch plays no part
+
+
+def test_layer_normalization_bad_arguments_name_the_layer():
+    with pytest.raises(ValueError, match="LayerNormalization: axis must be an int or a list of ints, received 'x'"):
+        layers.LayerNormalization(axis="x")
+    with pytest.raises(ValueError, match=r"LayerNormalization 'ln': axis \[3\] is out of range for inputs of shape "
+                                         r"\(None, 4, 5\)"):
+        layers.LayerNormalization(axis=3, name="ln")(layers.Input(shape=(4, 5)))
+    norm = layers.LayerNormalization(name="ln_1")
+    norm(layers.Input(shape=(4, 5)))
+    with pytest.raises(ValueError, match=r"LayerNormalization 'ln_1' expects inputs with last axis of size 5"):
+        norm(layers.Input(shape=(4, 6)))

@@ -38,14 +38,15 @@ def _tf_pads(sizes, kernel, strides, padding, dilation):
 
 
 def torch_conv(x, w, strides=1, padding="valid", dilation=1, depthwise=False):
-    """NHWC x and a Keras kernel through F.conv2d (NCHW, (out, in/groups, kh, kw))."""
+    """NHWC x and a Keras kernel through F.conv2d (NCHW, (out, in/groups, kh, kw)); grouped where x has
+    more channels than the kernel, as Keras infers it."""
     strides, dilation = _pair(strides), _pair(dilation)
     x = F.pad(x.permute(0, 3, 1, 2), _tf_pads(x.shape[1:3], w.shape[:2], strides, padding, dilation))
     if depthwise:
         kh, kw, c, m = w.shape
         y = F.conv2d(x, w.permute(2, 3, 0, 1).reshape(c * m, 1, kh, kw), stride=strides, dilation=dilation, groups=c)
     else:
-        y = F.conv2d(x, w.permute(3, 2, 0, 1), stride=strides, dilation=dilation)
+        y = F.conv2d(x, w.permute(3, 2, 0, 1), stride=strides, dilation=dilation, groups=x.shape[1] // w.shape[2])
     return y.permute(0, 2, 3, 1)
 
 
@@ -67,6 +68,34 @@ def test_conv(n, hw, cin, k, cout, strides, padding, dilation, lowering):
     x, w = rng.standard_normal((n, *hw, cin)), rng.standard_normal((*k, cin, cout))
     check_op(lambda x, w: ops.conv(x, w, strides, padding, dilation_rate=dilation),
              lambda x, w: torch_conv(x, w, strides, padding, dilation), [x, w])
+
+
+@pytest.mark.parametrize("n,hw,cin,k,cout,groups,strides,padding,dilation", [
+    (2, (7, 9), 6, (3, 3), 4, 2, 1, "valid", 1),
+    (2, (8, 7), 6, (3, 2), 9, 3, 2, "same", 1),
+    (1, (9, 9), 4, (3, 3), 4, 4, 1, "same", 2),   # one channel per group: a depthwise convolution
+    (3, (5, 6), 4, (1, 1), 2, 2, (1, 2), "valid", 1),
+    (2, (6, 5), 8, (2, 2), 6, 2, 2, "same", 1),
+])
+def test_grouped_conv(n, hw, cin, k, cout, groups, strides, padding, dilation):
+    # the kernel's in-channels are the input's / groups: Keras's ops.conv groups the convolution
+    x, w = rng.standard_normal((n, *hw, cin)), rng.standard_normal((*k, cin // groups, cout))
+    check_op(lambda x, w: ops.conv(x, w, strides, padding, dilation_rate=dilation),
+             lambda x, w: torch_conv(x, w, strides, padding, dilation), [x, w])
+
+
+def test_grouped_conv_1d_and_channels_first():
+    x, w = rng.standard_normal((2, 4, 9)), rng.standard_normal((3, 2, 6))
+    check_op(lambda x, w: ops.conv(x, w, padding="same", data_format="channels_first"),
+             lambda x, w: F.conv1d(F.pad(x, (1, 1)), w.permute(2, 1, 0), groups=2), [x, w])
+
+
+def test_grouped_conv_is_each_group_apart():
+    x, w = rng.standard_normal((2, 6, 6, 6)), rng.standard_normal((3, 3, 2, 6))
+    y = ops.conv(x, w, padding="same").numpy()
+    for g in range(3):
+        part = ops.conv(x[..., 2 * g:2 * g + 2], w[..., 2 * g:2 * g + 2], padding="same").numpy()
+        np.testing.assert_allclose(y[..., 2 * g:2 * g + 2], part, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("n,hw,c,k,m,strides,padding,dilation", [
@@ -104,6 +133,12 @@ def test_conv_keeps_float32():
 def _keras_conv_transpose():
     from keras.src.backend.torch import nn as keras_torch_nn  # Keras's own rule for the output size
     return keras_torch_nn.conv_transpose
+
+
+def test_separable_conv():
+    x, dw, pw = rng.standard_normal((2, 7, 8, 3)), rng.standard_normal((3, 3, 3, 2)), rng.standard_normal((1, 1, 6, 5))
+    check_op(lambda x, dw, pw: ops.separable_conv(x, dw, pw, 2, "same"),
+             lambda x, dw, pw: torch_conv(torch_conv(x, dw, 2, "same", depthwise=True), pw), [x, dw, pw])
 
 
 @pytest.mark.parametrize("n,hw,cin,k,cout,strides,padding,output_padding,dilation", [
@@ -144,6 +179,12 @@ def test_conv_transpose_is_the_adjoint_of_conv():
      r"conv: padding must be 'valid' or 'same', received 'full'"),
     (lambda: ops.conv(np.zeros((2, 8, 8, 3)), np.zeros((3, 3, 3, 8)), strides=(1, 0)),
      r"conv: strides must be an int >= 1 or 2 such ints, received \(1, 0\)"),
+    (lambda: ops.conv(np.zeros((2, 8, 8, 6)), np.zeros((3, 3, 4, 8))),
+     r"conv: input has 6 channels but kernel expects 4 .*; a grouped convolution needs a multiple of 4"),
+    (lambda: ops.conv(np.zeros((2, 8, 8, 6)), np.zeros((3, 3, 2, 8))),
+     r"conv: the input's 6 channels make 3 groups of the kernel's 2 in-channels, but its 8 out-channels do not"),
+    (lambda: ops.conv_bias_activation(np.zeros((2, 8, 8, 6)), np.zeros((3, 3, 2, 6))),
+     r"conv: input has 6 channels but kernel expects 2 \(input shape"),
     (lambda: ops.depthwise_conv(np.zeros((2, 8, 8, 3)), np.zeros((3, 3, 2, 2))),
      r"depthwise_conv: input has 3 channels but kernel expects 2"),
     (lambda: ops.conv_transpose(np.zeros((2, 8, 8, 3)), np.zeros((3, 3, 3, 8)), 2),

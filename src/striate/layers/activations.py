@@ -30,7 +30,9 @@ class ReLU(_Elementwise):
         threshold: where the unit turns on; default 0.
 
     Example:
-        >>> ReLU(max_value=6.0)(np.array([-1.0, 3.0, 8.0]))   # [0, 3, 6]
+        >>> import striate as keras
+        >>> keras.layers.ReLU(max_value=6.0)(np.array([-1.0, 3.0, 8.0]))
+        Tensor(array([0., 3., 6.], dtype=float32))
     """
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
@@ -66,7 +68,9 @@ class LeakyReLU(_Elementwise):
             accepted with a deprecation warning.
 
     Example:
-        >>> model.add(LeakyReLU(negative_slope=0.2))
+        >>> import striate as keras
+        >>> keras.layers.LeakyReLU(negative_slope=0.2)(np.array([-1.0, 2.0]))
+        Tensor(array([-0.2,  2. ], dtype=float32))
     """
 
     def __init__(self, negative_slope=0.3, **kwargs):
@@ -96,8 +100,10 @@ class PReLU(_Elementwise):
     The weight ``alpha`` has the input's shape without the batch axis, with shared axes of size 1.
 
     Example:
-        >>> PReLU(shared_axes=[1, 2])(Input(shape=(28, 28, 8))).shape
-        (None, 28, 28, 8)
+        >>> import striate as keras
+        >>> prelu = keras.layers.PReLU(shared_axes=[1, 2])
+        >>> prelu(keras.Input(shape=(28, 28, 8))).shape, prelu.alpha.shape
+        ((None, 28, 28, 8), (1, 1, 8))
     """
 
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
@@ -159,7 +165,9 @@ class Softmax(_Elementwise):
     """Exponentials normalized to sum to 1 along ``axis`` (an int or a tuple of ints).
 
     Example:
-        >>> Softmax()(np.array([[1.0, 1.0]]))   # [[0.5, 0.5]]
+        >>> import striate as keras
+        >>> keras.layers.Softmax()(np.array([[1.0, 1.0]]))
+        Tensor(array([[0.5, 0.5]], dtype=float32))
     """
 
     def __init__(self, axis=-1, **kwargs):

@@ -8,7 +8,8 @@ import operator
 from striate import constraints, activations, initializers, ops, regularizers
 from striate.layers.layer import InputSpec, Layer
 
-__all__ = ["Conv1D", "Conv2D", "DepthwiseConv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D",
+__all__ = ["Conv1D", "Conv2D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "Conv2DTranspose",
+           "Convolution1D", "Convolution2D", "SeparableConvolution1D", "SeparableConvolution2D",
            "Convolution2DTranspose"]
 
 
@@ -94,6 +95,10 @@ class _Conv(Layer):
     def _make_weights(self, kernel_shape, out_channels, in_channels):
         self.kernel = self.add_weight(name="kernel", shape=kernel_shape, initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self._make_bias(out_channels, in_channels)
+
+    def _make_bias(self, out_channels, in_channels):
+        """The bias (with ``use_bias``) and the input spec, once the kernel or kernels are made."""
         self.bias = self.add_weight(name="bias", shape=(out_channels,), initializer=self.bias_initializer,
                                     regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint) if self.use_bias else None
@@ -144,10 +149,10 @@ class _Conv(Layer):
                 "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
-def _filters(layer, filters):
-    if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
-        raise ValueError(f"{layer}: filters must be a positive integer, received {filters!r}")
-    return filters
+def _positive(layer, arg, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{layer}: {arg} must be a positive integer, received {value!r}")
+    return value
 
 
 class Conv2D(_Conv):
@@ -160,15 +165,22 @@ class Conv2D(_Conv):
         padding: ``"valid"`` (no padding) or ``"same"`` (output size ``ceil(input / stride)``).
         data_format: ``"channels_last"`` (default, ``(batch, h, w, c)``) or ``"channels_first"``.
         dilation_rate: an int or a pair; cannot be combined with strides > 1.
-        groups: only 1 (grouped convolutions are not supported).
+        groups: split the input channels and the filters into this many groups, each group of
+            filters seeing only its group of channels (both numbers divisible by ``groups``).
         activation: a name ('relu', ...) or a callable; ``None`` is linear.
         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
         kernel_constraint, bias_constraint: as for Dense.
 
-    The kernel has Keras's shape ``(kh, kw, in_channels, filters)``.
+    The kernel has Keras's shape ``(kh, kw, in_channels // groups, filters)``.
 
     Example:
-        >>> model.add(Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)))
+        >>> import striate as keras
+        >>> conv = keras.layers.Conv2D(32, (3, 3), activation="relu")
+        >>> conv(keras.Input(shape=(28, 28, 1))).shape
+        (None, 26, 26, 32)
+        >>> towers = keras.layers.Conv2D(8, 3, groups=2)   # AlexNet's two towers
+        >>> towers(keras.Input(shape=(13, 13, 6))).shape, towers.kernel.shape
+        ((None, 11, 11, 8), (3, 3, 3, 8))
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
@@ -178,29 +190,33 @@ class Conv2D(_Conv):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                          kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                          activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
-        self.filters = _filters(type(self).__name__, filters)
-        if groups != 1:
-            raise ValueError(f"{type(self).__name__}: groups must be 1 (grouped convolution is not supported), "
-                             f"received {groups!r}")
-        self.groups = 1
+        me = type(self).__name__
+        self.filters = _positive(me, "filters", filters)
+        self.groups = _positive(me, "groups", groups)
+        if filters % groups:
+            raise ValueError(f"{me}: filters must be divisible by groups, received filters={filters} and "
+                             f"groups={groups}")
 
     def build(self, input_shape):
         channels = input_shape[self._channel_axis()]
-        self._make_weights(self.kernel_size + (channels, self.filters), self.filters, channels)
+        if channels % self.groups:
+            raise ValueError(f"{type(self).__name__} '{self.name}': the input's {channels} channels must be divisible "
+                             f"by groups={self.groups}, received input shape {tuple(input_shape)}")
+        self._make_weights(self.kernel_size + (channels // self.groups, self.filters), self.filters, channels)
 
     def convolve(self, x):
         return ops.conv(x, self.kernel, self.strides, self.padding, self.data_format, self.dilation_rate)
 
     def conv_bias(self, inputs, activation=None, average_pool=None, max_pool=None):
         """``activation(conv(inputs) + bias)`` as one op, ``activation`` being None, "relu" or "tanh"
-        (channels_last only), then averaged in ``average_pool`` blocks or pooled to the maxima of
+        (channels_last and groups=1 only), then averaged in ``average_pool`` blocks or pooled to the maxima of
         ``max_pool`` blocks where given; models/fusion.py asks for it without the layer's own ReLU,
         or with the next layer's pool."""
         return ops.conv_bias_activation(inputs, self.kernel, self.bias, self.strides, self.padding,
                                         self.dilation_rate, activation, average_pool, max_pool)
 
     def fused_call(self, inputs):
-        if self.data_format != "channels_last":
+        if self.data_format != "channels_last" or self.groups != 1:
             return None
         fused = activations.fused_name(self.activation)
         y = self.conv_bias(inputs, fused)
@@ -218,7 +234,8 @@ class Conv1D(Conv2D):
     (padding 'valid' or 'same'; 'causal' is not supported).
 
     Example:
-        >>> Conv1D(16, 5, activation="relu")(Input(shape=(100, 8))).shape
+        >>> import striate as keras
+        >>> keras.layers.Conv1D(16, 5, activation="relu")(keras.Input(shape=(100, 8))).shape
         (None, 96, 16)
     """
 
@@ -236,7 +253,8 @@ class DepthwiseConv2D(_Conv):
     The kernel is named ``kernel`` with Keras 3's shape ``(kh, kw, in_channels, depth_multiplier)``.
 
     Example:
-        >>> DepthwiseConv2D(3, padding="same")(Input(shape=(32, 32, 16))).shape
+        >>> import striate as keras
+        >>> keras.layers.DepthwiseConv2D(3, padding="same")(keras.Input(shape=(32, 32, 16))).shape
         (None, 32, 32, 16)
     """
 
@@ -249,10 +267,7 @@ class DepthwiseConv2D(_Conv):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                          depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
                          activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
-        if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
-            raise ValueError(f"DepthwiseConv2D: depth_multiplier must be a positive integer, "
-                             f"received {depth_multiplier!r}")
-        self.depth_multiplier = depth_multiplier
+        self.depth_multiplier = _positive(type(self).__name__, "depth_multiplier", depth_multiplier)
 
     def build(self, input_shape):
         channels = input_shape[self._channel_axis()]
@@ -270,6 +285,88 @@ class DepthwiseConv2D(_Conv):
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier}
 
 
+class SeparableConv2D(_Conv):
+    """Depthwise separable 2-D convolution: a depthwise convolution (each input channel with its own
+    ``depth_multiplier`` filters), then a 1x1 convolution that mixes the channels into ``filters``,
+    then the bias and the activation. Fewer weights than Conv2D for the same receptive field.
+
+    Args:
+        filters: the number of output channels.
+        kernel_size, strides, padding, data_format, dilation_rate: of the depthwise step, as for Conv2D.
+        depth_multiplier: depthwise filters per input channel (default 1).
+        activation, use_bias, bias_initializer, bias_regularizer, bias_constraint: as for Conv2D.
+        depthwise_initializer / depthwise_regularizer / depthwise_constraint: for the depthwise kernel.
+        pointwise_initializer / pointwise_regularizer / pointwise_constraint: for the pointwise kernel.
+
+    Weights, in Keras's order and shapes: ``depthwise_kernel`` ``(kh, kw, in_channels, depth_multiplier)``,
+    ``pointwise_kernel`` ``(1, 1, in_channels * depth_multiplier, filters)``, ``bias`` ``(filters,)``.
+
+    Example:
+        >>> import striate as keras
+        >>> layer = keras.layers.SeparableConv2D(32, 3, padding="same", activation="relu")
+        >>> layer(keras.Input(shape=(28, 28, 16))).shape
+        (None, 28, 28, 32)
+        >>> [tuple(w.shape) for w in layer.weights]
+        [(3, 3, 16, 1), (1, 1, 16, 32), (32,)]
+    """
+
+    kernel_name = "depthwise"
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
+                 depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
+                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                         depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
+                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
+        me = type(self).__name__
+        self.filters = _positive(me, "filters", filters)
+        self.depth_multiplier = _positive(me, "depth_multiplier", depth_multiplier)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
+
+    def build(self, input_shape):
+        channels = input_shape[self._channel_axis()]
+        self.depthwise_kernel = self.add_weight(
+            name="depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
+            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint)
+        self.pointwise_kernel = self.add_weight(
+            name="pointwise_kernel", shape=(1,) * self.rank + (channels * self.depth_multiplier, self.filters),
+            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint)
+        self._make_bias(self.filters, channels)
+
+    def convolve(self, x):
+        return ops.separable_conv(x, self.depthwise_kernel, self.pointwise_kernel, self.strides, self.padding,
+                                  self.data_format, self.dilation_rate)
+
+    def _out_channels(self, input_shape):
+        return self.filters
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "depth_multiplier": self.depth_multiplier,
+                "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
+                "pointwise_constraint": constraints.serialize(self.pointwise_constraint)}
+
+
+class SeparableConv1D(SeparableConv2D):
+    """Depthwise separable 1-D convolution over ``(batch, steps, channels)``: SeparableConv2D's
+    arguments for one spatial axis; kernels ``(k, in_channels, depth_multiplier)`` and
+    ``(1, in_channels * depth_multiplier, filters)``.
+
+    Example:
+        >>> import striate as keras
+        >>> keras.layers.SeparableConv1D(8, 5, padding="same")(keras.Input(shape=(100, 4))).shape
+        (None, 100, 8)
+    """
+
+    rank = 1
+
+
 class Conv2DTranspose(Conv2D):
     """Transposed 2-D convolution (the gradient of Conv2D with respect to its input): upsamples.
 
@@ -282,12 +379,15 @@ class Conv2DTranspose(Conv2D):
     The kernel has Keras's shape ``(kh, kw, filters, in_channels)``.
 
     Example:
-        >>> Conv2DTranspose(8, 3, strides=2, padding="same")(Input(shape=(7, 7, 16))).shape
+        >>> import striate as keras
+        >>> keras.layers.Conv2DTranspose(8, 3, strides=2, padding="same")(keras.Input(shape=(7, 7, 16))).shape
         (None, 14, 14, 8)
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
                  dilation_rate=1, **kwargs):
+        if "groups" in kwargs:  # Conv2D's argument, which Keras's Conv2DTranspose does not take
+            raise TypeError("Conv2DTranspose: unexpected keyword argument 'groups'")
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, **kwargs)
         if output_padding is not None:
             output_padding = int_tuple("Conv2DTranspose", "output_padding", output_padding, 2, low=0)
@@ -329,3 +429,4 @@ def _transposed_size(size, k, stride, padding, output_padding):
 
 
 Convolution1D, Convolution2D, Convolution2DTranspose = Conv1D, Conv2D, Conv2DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D

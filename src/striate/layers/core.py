@@ -1,10 +1,47 @@
 """Core layers: Input/InputLayer, Dense, Activation, Lambda-free identity helpers."""
+import numbers
+
 from striate import activations, constraints, initializers, ops, regularizers
 from striate.layers.layer import InputSpec, KerasTensor, Layer, Node
 
 
+def _dimension_problem(d):
+    """Why ``d`` cannot be the size of an axis, or None when it can (``None`` itself, an unknown size, can)."""
+    if d is None:
+        return None
+    if isinstance(d, bool) or not isinstance(d, numbers.Integral):
+        return f"{d!r} is a {type(d).__name__}"
+    return f"{d} is not positive" if d <= 0 else None
+
+
+def _checked_shape(arg, value):
+    """``value`` (a tuple, list or one size) as a tuple of ints and Nones; a clear error naming ``arg``
+    when an entry is not a size."""
+    shape = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    for d in shape:
+        problem = _dimension_problem(d)
+        if problem:
+            raise ValueError(f"Input expects {arg} to hold positive integers or None (an unknown size), received "
+                             f"{arg}={value!r}, where {problem}")
+    return tuple(None if d is None else int(d) for d in shape)
+
+
 class InputLayer(Layer):
-    """The entry of a model: holds the input's shape (without the batch axis) and dtype."""
+    """The entry of a model: holds the input's shape (without the batch axis) and dtype.
+
+    Args:
+        shape: the shape of one example, without the batch axis: positive ints, ``None`` for a size
+            known only when data arrives.
+        batch_size: optional fixed batch size.
+        dtype: defaults to ``floatx()``.
+        name: the layer's name.
+        batch_shape: instead of ``shape`` and ``batch_size``: the shape with the batch axis first.
+
+    Example:
+        >>> import striate as keras
+        >>> keras.layers.InputLayer(shape=(28, 28, 1)).batch_shape
+        (None, 28, 28, 1)
+    """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, input_shape=None,
                  **kwargs):
@@ -15,10 +52,16 @@ class InputLayer(Layer):
         if batch_shape is None:
             if shape is None:
                 raise ValueError("Input needs a shape, e.g. Input(shape=(28, 28, 1)) (without the batch axis)")
-            shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+            shape = _checked_shape("shape", shape)
+            if _dimension_problem(batch_size):
+                raise ValueError(f"Input expects batch_size to be a positive integer or None, received "
+                                 f"batch_size={batch_size!r}")
             batch_shape = (batch_size,) + shape
+        elif not isinstance(batch_shape, (tuple, list)):
+            raise ValueError(f"Input expects batch_shape to be a tuple, e.g. (None, 28, 28, 1), received "
+                             f"batch_shape={batch_shape!r}")
         super().__init__(name=name, dtype=dtype, **kwargs)
-        self.batch_shape = tuple(batch_shape)
+        self.batch_shape = _checked_shape("batch_shape", batch_shape)
         self.built = True
         tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name)
         self._inbound_nodes.append(Node(self, [], [tensor], False, {}))
@@ -37,11 +80,22 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, 
         shape: the shape of one example, without the batch axis, e.g. ``(28, 28, 1)``.
         batch_size: optional fixed batch size.
         dtype: defaults to ``floatx()``.
+        name: the input layer's name.
+        batch_shape: instead of ``shape`` and ``batch_size``: the shape with the batch axis first.
+
+    Returns:
+        A :class:`KerasTensor` to call layers on.
+
+    Raises:
+        ValueError: an entry of the shape is not a positive integer or ``None`` (a string, a float, a
+            negative number or zero).
 
     Example:
-        >>> inputs = Input(shape=(100,))
-        >>> outputs = Dense(10, activation="softmax")(inputs)
-        >>> model = Model(inputs, outputs)
+        >>> import striate as keras
+        >>> inputs = keras.Input(shape=(100,))
+        >>> outputs = keras.layers.Dense(10, activation="softmax")(inputs)
+        >>> keras.Model(inputs, outputs).output_shape
+        (None, 10)
     """
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape,
                        **kwargs)
@@ -59,7 +113,9 @@ class Dense(Layer):
         kernel_regularizer / bias_regularizer: e.g. ``L2(1e-4)``.
 
     Example:
-        >>> model.add(Dense(units=64, activation="relu", input_dim=100))
+        >>> import striate as keras
+        >>> keras.layers.Dense(units=64, activation="relu")(keras.Input(shape=(100,))).shape
+        (None, 64)
     """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -83,6 +139,10 @@ class Dense(Layer):
 
     def build(self, input_shape):
         n_in = input_shape[-1]
+        if n_in is None:
+            raise ValueError(f"Dense '{self.name}' expects inputs whose last axis has a known size (it sets the "
+                             f"kernel's shape), received shape {tuple(input_shape)}; give the Input a full shape, "
+                             "e.g. Input(shape=(28, 28, 1)), so that a Flatten before this layer knows its size")
         self.kernel = self.add_weight(shape=(n_in, self.units), initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
                                       name="kernel")

@@ -1,12 +1,19 @@
 """Layer: the building block. Keras 3's contract: __init__ stores settings, build() makes weights,
 call() computes, compute_output_shape() tells shapes without computing, get_config() describes."""
 import inspect
+import weakref
 
 from striate import backend, constraints, initializers, regularizers
 from striate.autodiff import Tensor, Variable
 from striate.utils.naming import snake_case
 
 _uids = {}
+# The layers holding losses from add_loss, and the layer whose call runs outermost (None between calls):
+# that call first clears the losses it and its sublayers added before, as Keras 3 does, so the losses a
+# model holds are those of its last call. Calls on zeros that only infer shapes add none.
+_loss_holders = weakref.WeakSet()
+_outermost = [None]
+_inferring_shapes = [False]
 
 
 def unique_name(prefix):
@@ -84,13 +91,22 @@ def _is_symbolic(x):
     return isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(t, KerasTensor) for t in x)
 
 
-def _call_takes(cls, argname):
-    """Whether ``cls.call`` accepts ``argname`` (checked once per class)."""
+def _call_args(cls):
+    """``(names, takes **kwargs, default of training)`` of ``cls.call`` (read once per class)."""
     cache = cls.__dict__.get("_call_args_cache")
     if cache is None:
         params = inspect.signature(cls.call).parameters
-        cache = (set(params), any(p.kind is p.VAR_KEYWORD for p in params.values()))
+        training = params.get("training")
+        default = training.default if training is not None and training.default is not inspect.Parameter.empty \
+            else False
+        cache = (set(params), any(p.kind is p.VAR_KEYWORD for p in params.values()), default)
         setattr(cls, "_call_args_cache", cache)
+    return cache
+
+
+def _call_takes(cls, argname):
+    """Whether ``cls.call`` accepts ``argname`` (checked once per class)."""
+    cache = _call_args(cls)
     return argname in cache[0] or cache[1]
 
 
@@ -108,11 +124,15 @@ class Layer:
     ``call(inputs, training=False)`` and ``compute_output_shape(input_shape)``.
 
     Example:
-        >>> class Scale(Layer):
+        >>> import striate as keras
+        >>> class Scale(keras.layers.Layer):
         ...     def build(self, input_shape):
         ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
         ...     def call(self, x):
         ...         return x * self.w
+        >>> scale = Scale()
+        >>> scale(np.array([[1.0, 2.0]])).numpy(), scale.w.shape
+        (array([[1., 2.]], dtype=float32), (2,))
     """
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
@@ -127,6 +147,7 @@ class Layer:
         self.input_spec = None
         self._trainable_vars, self._non_trainable_vars, self._layers = [], [], []
         self._inbound_nodes = []
+        self._losses = []
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         if batch_input_shape is not None:
@@ -139,6 +160,8 @@ class Layer:
                    regularizer=None, constraint=None):
         """Create a weight of this layer (see :class:`Variable`)."""
         init = initializers.get(initializer)
+        if name is None:  # Keras's automatic names: 'variable', 'variable_1', ...
+            name = unique_name("variable")
         v = Variable(init, shape=tuple(int(n) for n in shape), dtype=dtype or self.dtype, trainable=trainable,
                      name=name, regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint))
         v.path = f"{self.name}/{name}"
@@ -202,6 +225,9 @@ class Layer:
                              f"({', '.join(v.path for v in own) or 'none: is it built?'}), received {len(weights)}")
         for v, w in zip(own, weights):
             w = backend.asarray(w.numpy() if isinstance(w, Tensor) else w)
+            if w.dtype.kind not in "biuf":
+                raise TypeError(f"Layer '{self.name}' weight '{v.path}' expects a numeric array, received an "
+                                f"array of dtype {w.dtype}")
             if tuple(w.shape) != v.shape:
                 raise ValueError(f"Layer '{self.name}' weight '{v.path}' has shape {v.shape}, "
                                  f"received an array of shape {tuple(w.shape)}")
@@ -213,8 +239,55 @@ class Layer:
 
     @property
     def losses(self):
-        """The regularization penalties of this layer's weights (scalar Tensors)."""
-        return [v.regularizer(v) for v in self.weights if v.regularizer is not None and v.trainable]
+        """The losses of the last call added with :meth:`add_loss` (this layer's, then its sublayers'),
+        then the regularization penalties of the trainable weights: a list of Tensors."""
+        added = [t for layer in self._self_and_sublayers() for t in layer.__dict__.get("_losses", ())] \
+            if len(_loss_holders) else []
+        return added + [v.regularizer(v) for v in self.weights if v.regularizer is not None and v.trainable]
+
+    def add_loss(self, loss):
+        """Add a loss computed in ``call`` (an activity penalty, a layer's own objective): ``fit`` and
+        ``evaluate`` add it to the compiled loss, and it is all the loss when ``compile`` has none.
+
+        As in Keras 3 a model's losses are those of its last call: the outermost layer call clears
+        the losses that layer and its sublayers added before.
+
+        Args:
+            loss: a scalar Tensor, or a list of them (a loss of several values counts as their sum).
+
+        Example:
+            >>> import striate as keras
+            >>> class ActivityRegularization(keras.layers.Layer):
+            ...     def call(self, x):
+            ...         self.add_loss(keras.ops.sum(keras.ops.square(x)) * 0.5)
+            ...         return x
+            >>> layer = ActivityRegularization()
+            >>> _ = layer([[1.0, 2.0]])
+            >>> layer.losses
+            [Tensor(array(2.5, dtype=float32))]
+        """
+        if _inferring_shapes[0]:
+            return
+        for value in (loss if isinstance(loss, (list, tuple)) else [loss]):
+            self._losses.append(value if isinstance(value, Tensor) else _as_tensor(value, backend.floatx()))
+        _loss_holders.add(self)
+
+    def _self_and_sublayers(self):
+        """This layer and every layer inside it, each once, in depth-first order."""
+        order, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                order.append(layer)
+                stack.extend(reversed(layer.__dict__.get("_layers", ())))
+        return order
+
+    def _clear_losses(self):
+        for layer in self._self_and_sublayers():
+            if layer.__dict__.get("_losses"):
+                layer._losses = []
+                _loss_holders.discard(layer)
 
     def __setattr__(self, name, value):
         # Track sublayers assigned as attributes, as Keras does, so their weights are found.
@@ -240,8 +313,12 @@ class Layer:
         xp = backend.xp()
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         zeros = [Tensor._make(xp.zeros((1,) + tuple(s[1:]), dtype=self.dtype), None) for s in shapes]
-        with no_grad():
-            out = self.call(zeros if isinstance(input_shape, list) else zeros[0])
+        inferring, _inferring_shapes[0] = _inferring_shapes[0], True
+        try:
+            with no_grad():
+                out = self.call(zeros if isinstance(input_shape, list) else zeros[0])
+        finally:
+            _inferring_shapes[0] = inferring
         outs = out if isinstance(out, (list, tuple)) else [out]
         res = [(None,) + tuple(o.shape[1:]) for o in outs]
         return res if isinstance(out, (list, tuple)) else res[0]
@@ -250,6 +327,8 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, training=None, **kwargs):
+        if _outermost[0] is None and not _is_symbolic(inputs):
+            return self._outermost_call(inputs, args, training, kwargs)
         if isinstance(inputs, Tensor):  # the common case first: one eager input
             many, x = False, inputs
         elif _is_symbolic(inputs):
@@ -262,8 +341,19 @@ class Layer:
             self._maybe_build([t.shape for t in x] if many else x.shape)
         self._check_input_spec(x.shape if not many else None)
         if _call_takes(type(self), "training"):
-            kwargs["training"] = bool(training)
+            # NOTE: as in Keras, a call that does not say (a layer or model called directly) runs as
+            # ``call``'s own default: inference for most layers, augmentation for the random image layers
+            kwargs["training"] = bool(training) if training is not None else _call_args(type(self))[2]
         return self.call(x, *args, **kwargs)
+
+    def _outermost_call(self, inputs, args, training, kwargs):
+        if len(_loss_holders):
+            self._clear_losses()
+        _outermost[0] = self
+        try:
+            return self(inputs, *args, training=training, **kwargs)
+        finally:
+            _outermost[0] = None
 
     def _check_input_spec(self, shape):
         if self.input_spec is not None and shape is not None:

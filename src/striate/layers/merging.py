@@ -60,7 +60,10 @@ class Add(_Merge):
     """The element-wise sum of a list of inputs (e.g. a residual connection).
 
     Example:
-        >>> y = Add()([x, Conv2D(16, 3, padding="same")(x)])
+        >>> import striate as keras
+        >>> x = keras.Input(shape=(8, 8, 16))
+        >>> keras.layers.Add()([x, keras.layers.Conv2D(16, 3, padding="same")(x)]).shape
+        (None, 8, 8, 16)
     """
 
     combine = staticmethod(ops.add)
@@ -107,7 +110,8 @@ class Concatenate(_Merge):
         axis: the axis to join along (default -1, the last).
 
     Example:
-        >>> Concatenate()([Input(shape=(4,)), Input(shape=(6,))]).shape
+        >>> import striate as keras
+        >>> keras.layers.Concatenate()([keras.Input(shape=(4,)), keras.Input(shape=(6,))]).shape
         (None, 10)
     """
 
@@ -141,23 +145,30 @@ class Concatenate(_Merge):
         return {**super().get_config(), "axis": self.axis}
 
 
-def _functional(cls):
+def _functional(cls, result):
+    """The Keras 2 function for ``cls``; ``result`` is what its docstring example prints."""
     def merge(inputs, **kwargs):
         return cls(**kwargs)(inputs)
     merge.__name__ = merge.__qualname__ = cls.__name__.lower()
     merge.__doc__ = (f"``{cls.__name__}(**kwargs)(inputs)``: the Keras 2 functional form, on symbolic inputs "
-                     f"(``Input``) or on arrays.\n\n    Example:\n        >>> y = {merge.__name__}([a, b])\n")
+                     f"(``Input``) or on arrays.\n\n    Example:\n        >>> import striate as keras\n"
+                     f"        >>> keras.layers.{merge.__name__}([np.array([[1.0, 4.0]]), np.array([[3.0, 2.0]])])\n"
+                     f"        Tensor(array({result}, dtype=float32))\n")
     return merge
 
 
-add, subtract, multiply, average, maximum, minimum = map(_functional, (Add, Subtract, Multiply, Average, Maximum,
-                                                                       Minimum))
+add, subtract, multiply, average, maximum, minimum = (
+    _functional(cls, result) for cls, result in (
+        (Add, "[[4., 6.]]"), (Subtract, "[[-2.,  2.]]"), (Multiply, "[[3., 8.]]"), (Average, "[[2., 3.]]"),
+        (Maximum, "[[3., 4.]]"), (Minimum, "[[1., 2.]]")))
 
 
 def concatenate(inputs, axis=-1, **kwargs):
     """``Concatenate(axis, **kwargs)(inputs)``: the Keras 2 functional form.
 
     Example:
-        >>> merged = concatenate([branch_a, branch_b])
+        >>> import striate as keras
+        >>> keras.layers.concatenate([np.array([[1.0, 4.0]]), np.array([[3.0, 2.0]])])
+        Tensor(array([[1., 4., 3., 2.]], dtype=float32))
     """
     return Concatenate(axis=axis, **kwargs)(inputs)

@@ -46,7 +46,8 @@ class MaxPooling2D(_Pooling2D):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
     Example:
-        >>> MaxPooling2D()(Input(shape=(28, 28, 8))).shape
+        >>> import striate as keras
+        >>> keras.layers.MaxPooling2D()(keras.Input(shape=(28, 28, 8))).shape
         (None, 14, 14, 8)
     """
 
@@ -59,7 +60,9 @@ class AveragePooling2D(_Pooling2D):
     Args: as for :class:`MaxPooling2D`.
 
     Example:
-        >>> AveragePooling2D(pool_size=3, strides=1, padding="same")(Input(shape=(8, 8, 4))).shape
+        >>> import striate as keras
+        >>> pool = keras.layers.AveragePooling2D(pool_size=3, strides=1, padding="same")
+        >>> pool(keras.Input(shape=(8, 8, 4))).shape
         (None, 8, 8, 4)
     """
 
@@ -94,7 +97,8 @@ class GlobalAveragePooling2D(_GlobalPooling2D):
         keepdims: keep the spatial axes with size 1: ``(batch, 1, 1, c)``.
 
     Example:
-        >>> GlobalAveragePooling2D()(Input(shape=(7, 7, 64))).shape
+        >>> import striate as keras
+        >>> keras.layers.GlobalAveragePooling2D()(keras.Input(shape=(7, 7, 64))).shape
         (None, 64)
     """
 

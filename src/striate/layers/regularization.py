@@ -1,8 +1,9 @@
-"""Regularization layers: Dropout."""
+"""Regularization layers: Dropout, SpatialDropout2D."""
 from striate import ops
-from striate.layers.layer import Layer
+from striate.layers.conv import data_format_of
+from striate.layers.layer import InputSpec, Layer
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "SpatialDropout2D"]
 
 
 class Dropout(Layer):
@@ -18,7 +19,14 @@ class Dropout(Layer):
             backend's generator (``striate.utils.set_random_seed``).
 
     Example:
-        >>> model.add(Dropout(0.5))
+        >>> import striate as keras
+        >>> dropout = keras.layers.Dropout(0.5, seed=1)
+        >>> dropout(np.ones((2, 4)), training=True)   # kept entries are scaled by 1 / (1 - 0.5)
+        Tensor(array([[0., 2., 2., 2.],
+                      [0., 0., 2., 2.]], dtype=float32))
+        >>> dropout(np.ones((2, 4)))   # training=False: inputs pass through
+        Tensor(array([[1., 1., 1., 1.],
+                      [1., 1., 1., 1.]], dtype=float32))
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
@@ -49,3 +57,35 @@ class Dropout(Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape}
+
+
+class SpatialDropout2D(Dropout):
+    """In training, drop whole feature maps: each channel of each image is zeroed with probability
+    ``rate`` (the others scaled by ``1 / (1 - rate)``); outside training, pass inputs through.
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single values (Dropout)
+    barely regularizes convolutional layers; dropping whole maps does (Tompson et al., 2015).
+
+    Args:
+        rate: the fraction of feature maps to drop, in [0, 1].
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        seed: an int for repeatable masks; ``None`` uses the backend's generator.
+
+    Example:
+        >>> import numpy as np
+        >>> import striate as keras
+        >>> y = keras.layers.SpatialDropout2D(0.5, seed=1)(np.ones((1, 2, 2, 4), "float32"), training=True)
+        >>> y.numpy()[0, 0, 0], bool((y.numpy() == y.numpy()[:, :1, :1]).all())
+        (array([0., 2., 2., 2.], dtype=float32), True)
+    """
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        self.data_format = data_format_of("SpatialDropout2D", data_format)
+        super().__init__(rate, noise_shape=(None, None, 1, 1) if self.data_format == "channels_first" else
+                         (None, 1, 1, None), seed=seed, **kwargs)
+        self.input_spec = InputSpec(ndim=4)
+
+    def get_config(self):
+        # Keras's keys only: its SpatialDropout2D takes no trainable and no noise_shape
+        config = {k: v for k, v in super().get_config().items() if k not in ("trainable", "noise_shape")}
+        return {**config, "data_format": self.data_format}

@@ -1,11 +1,12 @@
-"""Layers that move values without arithmetic: Flatten, Reshape, Permute, ZeroPadding2D, UpSampling2D."""
+"""Layers that move values without arithmetic: Flatten, Reshape, Permute, ZeroPadding2D, Cropping2D,
+UpSampling2D."""
 import math
 
 from striate import ops
 from striate.layers.conv import data_format_of, int_tuple
 from striate.layers.layer import InputSpec, Layer
 
-__all__ = ["Flatten", "Reshape", "Permute", "ZeroPadding2D", "UpSampling2D"]
+__all__ = ["Flatten", "Reshape", "Permute", "ZeroPadding2D", "Cropping2D", "UpSampling2D"]
 
 
 class Flatten(Layer):
@@ -16,7 +17,8 @@ class Flatten(Layer):
             so the order of values matches a channels_last model.
 
     Example:
-        >>> Flatten()(Input(shape=(28, 28))).shape
+        >>> import striate as keras
+        >>> keras.layers.Flatten()(keras.Input(shape=(28, 28))).shape
         (None, 784)
     """
 
@@ -45,7 +47,8 @@ class Reshape(Layer):
         target_shape: the new shape without the batch axis; one entry may be -1 (inferred).
 
     Example:
-        >>> Reshape((7, 7, 16))(Input(shape=(784,))).shape
+        >>> import striate as keras
+        >>> keras.layers.Reshape((7, 7, 16))(keras.Input(shape=(784,))).shape
         (None, 7, 7, 16)
     """
 
@@ -85,7 +88,8 @@ class Permute(Layer):
         dims: a permutation of ``1 .. rank - 1``, e.g. ``(2, 1)`` swaps the two axes of ``(batch, a, b)``.
 
     Example:
-        >>> Permute((2, 1))(Input(shape=(10, 64))).shape
+        >>> import striate as keras
+        >>> keras.layers.Permute((2, 1))(keras.Input(shape=(10, 64))).shape
         (None, 64, 10)
     """
 
@@ -117,7 +121,8 @@ class ZeroPadding2D(Layer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
     Example:
-        >>> ZeroPadding2D(((1, 2), (3, 4)))(Input(shape=(5, 5, 3))).shape
+        >>> import striate as keras
+        >>> keras.layers.ZeroPadding2D(((1, 2), (3, 4)))(keras.Input(shape=(5, 5, 3))).shape
         (None, 8, 12, 3)
     """
 
@@ -145,6 +150,56 @@ class ZeroPadding2D(Layer):
         return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
 
 
+class Cropping2D(Layer):
+    """Remove rows and columns at the edges of images (the inverse of ZeroPadding2D).
+
+    Args:
+        cropping: an int (the same on all four sides), ``(rows, cols)`` (symmetric), or
+            ``((top, bottom), (left, right))``; default no cropping.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Example:
+        >>> import striate as keras
+        >>> keras.layers.Cropping2D(((1, 2), (3, 4)))(keras.Input(shape=(8, 12, 3))).shape
+        (None, 5, 5, 3)
+    """
+
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = data_format_of("Cropping2D", data_format)
+        if not isinstance(cropping, (tuple, list)):
+            cropping = (cropping, cropping)
+        if len(cropping) != 2:
+            raise ValueError(f"Cropping2D: cropping must be an int, (rows, cols) or ((top, bottom), (left, right)), "
+                             f"received {cropping!r}")
+        self.cropping = tuple(int_tuple("Cropping2D", "cropping", c, 2, low=0) for c in cropping)
+        self.input_spec = InputSpec(ndim=4)
+        self._h = 2 if self.data_format == "channels_first" else 1  # the height axis
+
+    def _check(self, shape):
+        for axis, (lo, hi) in zip((self._h, self._h + 1), self.cropping):
+            if shape[axis] is not None and lo + hi >= shape[axis]:
+                raise ValueError(f"Cropping2D '{self.name}': cropping {self.cropping} leaves nothing of inputs of "
+                                 f"shape {tuple(shape)}: each axis must be longer than what is cut from it")
+
+    def call(self, inputs):
+        self._check(inputs.shape)
+        window = [slice(None)] * 4
+        for axis, (lo, hi) in zip((self._h, self._h + 1), self.cropping):
+            window[axis] = slice(lo, inputs.shape[axis] - hi)
+        return inputs[tuple(window)]
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        out = list(input_shape)
+        for axis, (lo, hi) in zip((self._h, self._h + 1), self.cropping):
+            out[axis] = None if out[axis] is None else out[axis] - lo - hi
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": self.cropping, "data_format": self.data_format}
+
+
 class UpSampling2D(Layer):
     """Repeat each row ``size[0]`` times and each column ``size[1]`` times (nearest-neighbour upsampling).
 
@@ -154,7 +209,8 @@ class UpSampling2D(Layer):
         interpolation: ``"nearest"`` (the only one supported).
 
     Example:
-        >>> UpSampling2D()(Input(shape=(7, 7, 8))).shape
+        >>> import striate as keras
+        >>> keras.layers.UpSampling2D()(keras.Input(shape=(7, 7, 8))).shape
         (None, 14, 14, 8)
     """
 

@@ -23,7 +23,8 @@ pool takes the ReLU after it, as in the first fusion, and its blocks need not ti
 Keras convnet's 11x11 into 5x5 blocks of 2x2, the last row and column left out, as Keras does).
 
 A pair is fused only when nothing else can see the first layer's output: the pool is its only
-consumer and it is not an output of the model.
+consumer and it is not an output of the model. Only a plain Conv2D fuses: channels last, not grouped
+(the fused conv op has no groups).
 """
 import functools
 
@@ -35,9 +36,14 @@ from striate.layers.pooling import AveragePooling2D, MaxPooling2D
 from striate.ops.pool import max_pool_relu
 
 
+def _fusable_conv(layer):
+    """Whether ``layer`` is a Conv2D that ``Conv2D.conv_bias`` computes: channels last, one group."""
+    return type(layer) is Conv2D and layer.data_format == "channels_last" and layer.groups == 1
+
+
 def _ends_in_relu(layer):
     if type(layer) is Conv2D:
-        return layer.data_format == "channels_last" and activations.fused_name(layer.activation) == "relu"
+        return _fusable_conv(layer) and activations.fused_name(layer.activation) == "relu"
     return type(layer) is Activation and activations.fused_name(layer.activation) == "relu"
 
 
@@ -45,7 +51,7 @@ def _pools_in_blocks(conv, pool, shape, kind, activations_taken, tiling=True):
     """Whether ``pool`` (of type ``kind``) reduces side-by-side blocks of ``conv``'s output (of symbolic
     ``shape``) in one op, ``conv``'s activation being linear or one of ``activations_taken``; with
     ``tiling``, only blocks that tile the output (else the last rows or columns may be left out)."""
-    return (type(conv) is Conv2D and conv.data_format == "channels_last"
+    return (_fusable_conv(conv)
             and (activations.fused_name(conv.activation) in activations_taken
                  or conv.activation is activations.linear)
             and type(pool) is kind and pool.data_format == "channels_last"

@@ -19,7 +19,7 @@ from striate.ops.linalg import FUSED_ACTIVATIONS, activate, activation_grad
 from striate.ops._base import shape_of, tensor
 from striate.ops.shape import Reshape, Transpose
 
-__all__ = ["conv", "depthwise_conv", "conv_transpose", "conv_bias_activation"]
+__all__ = ["conv", "depthwise_conv", "separable_conv", "conv_transpose", "conv_bias_activation"]
 
 
 # -- window geometry, shared with pool.py ----------------------------------------------------
@@ -620,6 +620,44 @@ def strip_width(kernel_shape, out_hw):
     return max(wb for wb in range(1, ow + 1) if ow % wb == 0 and (wb == 1 or 2 * (wb + kw - 1) <= 5 * kw))
 
 
+class GroupedConv(_Windowed):
+    """Grouped convolution (TensorFlow's feature_group_count): the C input channels in G groups of
+    C/G, each convolved with its own F/G of the F filters; kernel (kh, kw, C/G, F), output channel
+    o from group o // (F/G), as Keras and PyTorch order them.
+
+    The patches of ``im2col`` with the group axis moved first, times the kernel as G matrices
+    (kh*kw*C/G, F/G): one batched product; the gradients are the same products transposed.
+    """
+
+    # NOTE: with the patches as (G, pixels, kh*kw*C/G) P_g and the kernel as W_g, y_g = P_g W_g, so
+    # dW_g = P_g^T dy_g and dP_g = dy_g W_g^T, whose (i, j) columns are added back under tap (i, j).
+    def forward(self, xp, x, w):
+        x = self.pad(xp, x, w.shape[:2])
+        kh, kw, part, filters = w.shape
+        groups = x.shape[3] // part
+        self.padded_shape, self.w_shape, self.groups = x.shape, w.shape, groups
+        cols = im2col(xp, x, (kh, kw), self.out_hw, self.strides, self.dilation)
+        self.cols = cols.reshape(-1, kh * kw, groups, part).transpose(2, 0, 1, 3).reshape(groups, len(cols), -1)
+        self.kernels = w.reshape(kh * kw, part, groups, filters // groups).transpose(2, 0, 1, 3).reshape(
+            groups, kh * kw * part, -1)
+        y = xp.matmul(self.cols, self.kernels)
+        return y.transpose(1, 0, 2).reshape(x.shape[:1] + self.out_hw + (filters,))
+
+    def backward(self, xp, gy):
+        (kh, kw, part, filters), groups = self.w_shape, self.groups
+        g = gy.reshape(-1, groups, filters // groups).transpose(1, 0, 2)
+        gx = gw = None
+        if self.needs_grad[0]:
+            n = self.padded_shape[0]
+            cols = xp.matmul(g, self.kernels.transpose(0, 2, 1)).reshape(groups, n, -1, kh, kw, part)
+            cols = cols.transpose(1, 2, 3, 4, 0, 5).reshape(n, -1, kh, kw, groups * part)
+            gx = self.unpad(xp, lambda i, j, s: cols[s, :, i, j], self.padded_shape, cols.dtype, (kh, kw))
+        if self.needs_grad[1]:
+            gw = xp.matmul(self.cols.transpose(0, 2, 1), g).reshape(groups, kh * kw, part, -1)
+            gw = gw.transpose(1, 2, 0, 3).reshape(self.w_shape)
+        return gx, gw
+
+
 class DepthwiseConv(_Windowed):
     """Each input channel convolved with its own ``depth_multiplier`` filters: kernel (kh, kw, C, M)."""
 
@@ -672,8 +710,11 @@ class ConvTranspose(Function):
 
 
 # -- public functions ------------------------------------------------------------------------
-def _prepare(op, inputs, kernel, strides, padding, data_format, dilation_rate, kernel_in_axis):
-    """Inputs and kernel in the 2-D NHWC layout and the settings as pairs, after checking them."""
+def _prepare(op, inputs, kernel, strides, padding, data_format, dilation_rate, kernel_in_axis, grouped=False):
+    """Inputs and kernel in the 2-D NHWC layout and the settings as pairs, after checking them.
+
+    With ``grouped``, the input's channels may be a multiple G of the kernel's in-channels (a grouped
+    convolution, as Keras infers it), the kernel's out-channels then divisible by G."""
     x, nd, restore = to_nhwc(op, inputs, data_format)
     w = tensor(kernel)
     def shapes():
@@ -682,20 +723,27 @@ def _prepare(op, inputs, kernel, strides, padding, data_format, dilation_rate, k
         raise ValueError(f"{op}: a rank-{nd + 2} input needs a rank-{nd + 2} kernel ({shapes()})")
     if nd == 1:
         w = Reshape((1,) + w.shape)(w)
-    if x.shape[3] != w.shape[kernel_in_axis]:
-        raise ValueError(f"{op}: input has {x.shape[3]} channels but kernel expects {w.shape[kernel_in_axis]} "
-                         f"({shapes()})")
+    channels, expected = x.shape[3], w.shape[kernel_in_axis]
+    if channels != expected and not (grouped and channels % expected == 0):
+        hint = f"; a grouped convolution needs a multiple of {expected}" if grouped else ""
+        raise ValueError(f"{op}: input has {channels} channels but kernel expects {expected} ({shapes()}){hint}")
+    if grouped and w.shape[3] % (channels // expected):
+        raise ValueError(f"{op}: the input's {channels} channels make {channels // expected} groups of the kernel's "
+                         f"{expected} in-channels, but its {w.shape[3]} out-channels do not split into "
+                         f"{channels // expected} groups ({shapes()})")
     settings = (spatial_tuple(op, "strides", strides, nd), check_padding(op, padding),
                 spatial_tuple(op, "dilation_rate", dilation_rate, nd))
     return x, w, restore, shapes, nd, settings
 
 
 def _conv_like(cls, op, inputs, kernel, strides, padding, data_format, dilation_rate, bias=None, activation=None,
-               **options):
+               grouped=False, **options):
     x, w, restore, shapes, _, (strides, padding, dilation) = _prepare(
-        op, inputs, kernel, strides, padding, data_format, dilation_rate, 2)
+        op, inputs, kernel, strides, padding, data_format, dilation_rate, 2, grouped)
     pads = tuple(window_pads(op, x.shape[1 + i], (w.shape[i] - 1) * dilation[i] + 1, strides[i], padding, shapes)
                  for i in range(2))
+    if x.shape[3] != w.shape[2]:
+        cls = GroupedConv
     if bias is None and activation is None and not options:
         return restore(cls(strides, dilation, pads)(x, w))
     fn = cls(strides, dilation, pads, activation=activation, **options)
@@ -728,6 +776,9 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         inputs: ``(batch, height, width, channels)`` (or ``(batch, width, channels)`` for 1-D;
             channels first with ``data_format="channels_first"``).
         kernel: ``(kh, kw, in_channels, out_channels)`` (``(k, in, out)`` for 1-D), Keras's layout.
+            Where ``channels`` is G times ``in_channels``, the convolution is grouped, as in Keras:
+            input channels ``g*in_channels`` to ``(g+1)*in_channels - 1`` make output channels
+            ``g*out_channels/G`` to ``(g+1)*out_channels/G - 1``.
         strides: an int or one int per spatial axis.
         padding: ``"valid"`` or ``"same"`` (TensorFlow's rule: any odd pixel of padding goes after).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
@@ -737,11 +788,16 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         A Tensor ``(batch, out_height, out_width, out_channels)``.
 
     Example:
-        >>> y = conv(np.zeros((2, 28, 28, 1), "float32"), np.zeros((3, 3, 1, 8), "float32"), padding="same")
+        >>> import numpy as np
+        >>> import striate as keras
+        >>> y = keras.ops.conv(np.zeros((2, 28, 28, 1), "float32"), np.zeros((3, 3, 1, 8), "float32"),
+        ...                    padding="same")
         >>> y.shape
         (2, 28, 28, 8)
+        >>> keras.ops.conv(np.zeros((2, 9, 9, 6), "float32"), np.zeros((3, 3, 2, 12), "float32")).shape  # 3 groups
+        (2, 7, 7, 12)
     """
-    return _conv_like(Conv, "conv", inputs, kernel, strides, padding, data_format, dilation_rate)
+    return _conv_like(Conv, "conv", inputs, kernel, strides, padding, data_format, dilation_rate, grouped=True)
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -757,10 +813,37 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
         A Tensor ``(batch, out_height, out_width, in_channels * depth_multiplier)``.
 
     Example:
-        >>> depthwise_conv(np.zeros((2, 8, 8, 3), "float32"), np.zeros((3, 3, 3, 2), "float32")).shape
+        >>> import numpy as np
+        >>> import striate as keras
+        >>> keras.ops.depthwise_conv(np.zeros((2, 8, 8, 3), "float32"), np.zeros((3, 3, 3, 2), "float32")).shape
         (2, 6, 6, 6)
     """
     return _conv_like(DepthwiseConv, "depthwise_conv", inputs, kernel, strides, padding, data_format, dilation_rate)
+
+
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
+                   dilation_rate=1):
+    """Depthwise separable convolution, as ``keras.ops.separable_conv``: :func:`depthwise_conv`, then a
+    1x1 :func:`conv` that mixes its channels.
+
+    Args:
+        inputs: as for :func:`conv`.
+        depthwise_kernel: ``(kh, kw, in_channels, depth_multiplier)``.
+        pointwise_kernel: ``(1, 1, in_channels * depth_multiplier, out_channels)``.
+        strides, padding, data_format, dilation_rate: of the depthwise step, as for :func:`conv`.
+
+    Returns:
+        A Tensor ``(batch, out_height, out_width, out_channels)``.
+
+    Example:
+        >>> import numpy as np
+        >>> import striate as keras
+        >>> keras.ops.separable_conv(np.zeros((2, 8, 8, 3), "float32"), np.zeros((3, 3, 3, 2), "float32"),
+        ...                          np.zeros((1, 1, 6, 16), "float32"), padding="same").shape
+        (2, 8, 8, 16)
+    """
+    y = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
+    return _conv_like(Conv, "separable_conv", y, pointwise_kernel, 1, "valid", data_format, 1)
 
 
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
@@ -783,8 +866,10 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
         A Tensor ``(batch, out_height, out_width, out_channels)``.
 
     Example:
-        >>> conv_transpose(np.zeros((2, 7, 7, 8), "float32"), np.zeros((3, 3, 4, 8), "float32"), 2,
-        ...                padding="same").shape
+        >>> import numpy as np
+        >>> import striate as keras
+        >>> keras.ops.conv_transpose(np.zeros((2, 7, 7, 8), "float32"), np.zeros((3, 3, 4, 8), "float32"), 2,
+        ...                          padding="same").shape
         (2, 14, 14, 4)
     """
     op = "conv_transpose"

@@ -17,7 +17,7 @@ __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "softplus", "sigmoid", "hard_sigmoid",
     "tanh", "silu", "softmax", "log_softmax",
     "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
-    "dropout", "moments", "batch_normalization", "batch_norm_train",
+    "dropout", "moments", "batch_normalization", "batch_norm_train", "layer_normalization",
 ]
 
 EPSILON = 1e-7  # keras.config.epsilon(): probabilities are clipped to [EPSILON, 1 - EPSILON]
@@ -213,7 +213,8 @@ def relu(x):
     """Rectified linear unit, ``max(x, 0)``.
 
     Example:
-        >>> ops.relu([-1.0, 2.0])
+        >>> import striate as keras
+        >>> keras.ops.relu([-1.0, 2.0])
         Tensor(array([0., 2.], dtype=float32))
     """
     return ReLU()(x)
@@ -258,8 +259,9 @@ def gelu(x, approximate=True):
             ``False`` uses the exact error function.
 
     Example:
-        >>> ops.gelu([0.0, 1.0])
-        Tensor(array([0.      , 0.841192], dtype=float32))
+        >>> import striate as keras
+        >>> keras.ops.gelu([0.0, 1.0])
+        Tensor(array([0.    , 0.8412], dtype=float32))
     """
     return GELU(approximate)(x)
 
@@ -300,7 +302,8 @@ def softmax(x, axis=-1):
         A Tensor of the shape of ``x`` whose entries along ``axis`` sum to 1.
 
     Example:
-        >>> ops.softmax([[1.0, 1.0]])
+        >>> import striate as keras
+        >>> keras.ops.softmax([[1.0, 1.0]])
         Tensor(array([[0.5, 0.5]], dtype=float32))
     """
     return Softmax(axis)(x)
@@ -492,8 +495,9 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
         A Tensor of ``output``'s shape without ``axis``: ``-sum(target * log p, axis)``.
 
     Example:
-        >>> ops.categorical_crossentropy([[0.0, 1.0]], [[0.2, 0.8]])
-        Tensor(array([0.22314353], dtype=float32))
+        >>> import striate as keras
+        >>> keras.ops.categorical_crossentropy([[0.0, 1.0]], [[0.2, 0.8]])   # -log(0.8)
+        Tensor(array([0.2231], dtype=float32))
     """
     op = "categorical_crossentropy"
     output = tensor(output)
@@ -527,8 +531,9 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         A Tensor of ``output``'s shape without ``axis``: ``-log p[target]``.
 
     Example:
-        >>> ops.sparse_categorical_crossentropy([1], [[0.2, 0.8]])
-        Tensor(array([0.22314353], dtype=float32))
+        >>> import striate as keras
+        >>> keras.ops.sparse_categorical_crossentropy([1], [[0.2, 0.8]])   # -log(0.8)
+        Tensor(array([0.2231], dtype=float32))
     """
     op = "sparse_categorical_crossentropy"
     output = tensor(output)
@@ -562,8 +567,9 @@ def binary_crossentropy(target, output, from_logits=False):
         A Tensor of ``output``'s shape: ``-(t log p + (1 - t) log(1 - p))``.
 
     Example:
-        >>> ops.binary_crossentropy([1.0, 0.0], [0.9, 0.1])
-        Tensor(array([0.10536055, 0.10536052], dtype=float32))
+        >>> import striate as keras
+        >>> keras.ops.binary_crossentropy([1.0, 0.0], [0.9, 0.1])   # -log(0.9) twice
+        Tensor(array([0.1054, 0.1054], dtype=float32))
     """
     output = tensor(output)
     target = _target_like(target, output)
@@ -611,7 +617,10 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         A Tensor of ``inputs``' shape; its expected value equals ``inputs``.
 
     Example:
-        >>> ops.dropout(np.ones((2, 4), "float32"), 0.5, seed=1)   # entries are 0 or 2
+        >>> import striate as keras
+        >>> keras.ops.dropout(np.ones((2, 4), "float32"), 0.5, seed=1)   # kept entries are scaled by 2
+        Tensor(array([[0., 2., 2., 2.],
+                      [0., 0., 2., 2.]], dtype=float32))
     """
     x = tensor(inputs)
     if not 0 <= rate <= 1:
@@ -645,7 +654,9 @@ def moments(x, axes, keepdims=False, synchronized=False):
         ``(mean, variance)`` Tensors.
 
     Example:
-        >>> mean, var = ops.moments(x, axes=(0, 1, 2))   # per-channel statistics of NHWC images
+        >>> import striate as keras
+        >>> keras.ops.moments([[1.0, 2.0], [3.0, 6.0]], axes=0)   # per-column statistics
+        (Tensor(array([2., 4.], dtype=float32)), Tensor(array([1., 4.], dtype=float32)))
     """
     x = tensor(x)
     axes = normalize_axis(axes, x.ndim)
@@ -684,7 +695,11 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
         A Tensor of ``x``'s shape, differentiable with respect to every tensor argument.
 
     Example:
-        >>> y = ops.batch_normalization(x, moving_mean, moving_var, axis=-1, scale=gamma, offset=beta)
+        >>> import striate as keras
+        >>> x = [[1.0, 2.0], [3.0, 6.0]]
+        >>> keras.ops.batch_normalization(x, mean=[2.0, 4.0], variance=[1.0, 4.0], axis=-1, epsilon=0.0)
+        Tensor(array([[-1., -1.],
+                      [ 1.,  1.]], dtype=float32))
     """
     x = tensor(x)
     ax = axis % x.ndim
@@ -760,7 +775,14 @@ def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
         and ``beta``; the statistics (shape ``(channels,)``) are not.
 
     Example:
-        >>> y, mean, var = ops.batch_norm_train(images, gamma, beta, axis=-1)   # NHWC
+        >>> import striate as keras
+        >>> x = [[1.0, 2.0], [3.0, 6.0]]
+        >>> y, mean, var = keras.ops.batch_norm_train(x, gamma=[1.0, 1.0], beta=[0.0, 0.0], axis=-1)
+        >>> y   # each column scaled to mean 0, variance 1 (less epsilon's share)
+        Tensor(array([[-0.9995, -0.9999],
+                      [ 0.9995,  0.9999]], dtype=float32))
+        >>> mean, var
+        (Tensor(array([2., 4.], dtype=float32)), Tensor(array([1., 4.], dtype=float32)))
     """
     x = tensor(x)
     ax = axis % x.ndim
@@ -769,3 +791,82 @@ def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
     fn = BatchNormTrain(ax, epsilon, gamma is not None, beta is not None)
     y = fn(x, *params)
     return y, Tensor._make(fn.mean, None), Tensor._make(fn.var, None)
+
+
+class LayerNorm(Function):
+    """Normalize each sample over ``axes`` by its own mean and variance; inputs are x, then gamma and
+    beta when present (each one value per element of the normalized axes)."""
+
+    def __init__(self, axes, epsilon, rms_scaling, scale, center):
+        self.axes, self.epsilon, self.rms_scaling = axes, epsilon, rms_scaling
+        self.scale, self.center = scale, center
+
+    def forward(self, xp, x, *params):
+        self.others = tuple(i for i in range(x.ndim) if i not in self.axes)
+        self.param_shapes = [p.shape for p in params]
+        shape = tuple(n if i in self.axes else 1 for i, n in enumerate(x.shape))
+        centered = x - x.mean(axis=self.axes, keepdims=True)
+        self.inv = 1.0 / xp.sqrt((centered * centered).mean(axis=self.axes, keepdims=True) + self.epsilon)
+        self.chat = centered * self.inv
+        # rms_scaling (Keras's): the variance's scale, but the input left uncentered
+        self.xhat = x * self.inv if self.rms_scaling else self.chat
+        self.gamma = params[0].reshape(shape) if self.scale else None
+        y = self.xhat * self.gamma if self.scale else self.xhat
+        return y + params[-1].reshape(shape) if self.center else y
+
+    def backward(self, xp, gy):
+        grads = [None]
+        if self.needs_grad[0]:
+            # NOTE: with g = gy * gamma and means over the normalized axes, dx = inv * (g - mean(g) -
+            # chat * mean(g * xhat)); without centering (rms_scaling) the mean(g) term drops out.
+            g = gy * self.gamma if self.scale else gy
+            dx = g - self.chat * (g * self.xhat).mean(axis=self.axes, keepdims=True)
+            if not self.rms_scaling:
+                dx -= g.mean(axis=self.axes, keepdims=True)
+            grads[0] = dx * self.inv
+        if self.scale:
+            grads.append((gy * self.xhat).sum(axis=self.others).reshape(self.param_shapes[0]))
+        if self.center:
+            grads.append(gy.sum(axis=self.others).reshape(self.param_shapes[-1]))
+        return tuple(grads)
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False):
+    """Layer normalization (Ba et al., 2016), as ``keras.ops.layer_normalization``: each sample
+    normalized over ``axis`` by its own mean and variance, then scaled by ``gamma`` and shifted by ``beta``.
+
+    One fused op with a hand-written backward.
+
+    Args:
+        x: input tensor.
+        gamma: optional scale, one value per element of the normalized axes (their shape, in order,
+            or any shape of that size).
+        beta: optional offset, likewise.
+        axis: the axis or axes to normalize over (default -1).
+        epsilon: added to the variance; default ``1e-7`` (Keras's ``backend.epsilon()``).
+        rms_scaling: Keras's deprecated setting: ``x / sqrt(variance + epsilon) * gamma``, the input
+            not centered (and no ``beta``).
+
+    Returns:
+        A Tensor of ``x``'s shape, differentiable with respect to ``x``, ``gamma`` and ``beta``.
+
+    Example:
+        >>> import numpy as np
+        >>> import striate as keras
+        >>> keras.ops.layer_normalization(np.arange(5, dtype="float32")).numpy().round(4)
+        array([-1.4142, -0.7071,  0.    ,  0.7071,  1.4142], dtype=float32)
+    """
+    x = tensor(x)
+    axes = tuple(sorted(set(normalize_axis(axis, x.ndim))))
+    size = math.prod(x.shape[a] for a in axes)
+    params = []
+    for name, p in (("gamma", gamma), ("beta", None if rms_scaling else beta)):
+        if p is not None:
+            p = tensor(p)
+            if p.size != size:
+                raise ValueError(f"layer_normalization: {name} has shape {p.shape}, expected {size} values, one per "
+                                 f"element of axes {axes} of the input shape {x.shape}")
+            params.append(p)
+    fn = LayerNorm(axes, EPSILON if epsilon is None else epsilon, rms_scaling, gamma is not None,
+                   beta is not None and not rms_scaling)
+    return fn(x, *params)
