@@ -123,7 +123,7 @@ def test_model_used_as_a_layer():
 # -- bad input: each names the argument or layer, what it expected and what it received ----------
 @pytest.mark.parametrize("call,exc,match", [
     (lambda m, x, y: small_model().fit(x, y), RuntimeError, "must be compiled first"),
-    (lambda m, x, y: m.fit(x, y, batch_size=0, verbose=0), ValueError, "batch_size must be a positive integer, received 0"),
+    (lambda m, x, y: m.fit(x, y, batch_size=0, verbose=0), ValueError, "fit expects batch_size to be an integer >= 1, received batch_size=0"),
     (lambda m, x, y: m.fit(x, y, validation_split=1.0, verbose=0), ValueError, r"validation_split must be in \[0, 1\), received 1.0"),
     (lambda m, x, y: m.fit(x, y[:10], verbose=0), ValueError, "x has 64 samples but y has 10"),
     (lambda m, x, y: m.fit(np.where(x > 2, np.nan, x), y, verbose=0), ValueError, "x contains .* NaN or infinite"),

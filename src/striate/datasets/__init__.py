@@ -1,14 +1,14 @@
 """Datasets in Keras's format: ``(x_train, y_train), (x_test, y_test)`` of uint8 NumPy arrays.
 
-- ``mnist`` and ``fashion_mnist``: found under ``$STRIATE_DATA`` or ``~/.striate/datasets``, else
-  downloaded, always checksum-verified.
+- ``mnist``, ``fashion_mnist``, ``cifar10`` and ``cifar100``: found under ``$STRIATE_DATA`` or
+  ``~/.striate/datasets``, else downloaded, always checksum-verified.
 - ``shapes``: drawn on the spot, needs no files.
 
 Example:
     >>> from striate.datasets import mnist
     >>> (x_train, y_train), (x_test, y_test) = mnist.load_data()
 """
-from striate.datasets import fashion_mnist, mnist, shapes
+from striate.datasets import cifar10, cifar100, fashion_mnist, mnist, shapes
 from striate.datasets._files import DatasetError
 
 SHAPES_NAME = "shapes (embedded)"
@@ -26,8 +26,10 @@ def load_mnist_or_shapes(download=True):
         could not be used.
 
     Example:
+        >>> from striate.datasets import load_mnist_or_shapes
         >>> ((x_train, y_train), (x_test, y_test)), name, reason = load_mnist_or_shapes()
         >>> print(f"Dataset: {name} ({reason})")
+        Dataset: MNIST (MNIST found (checksums verified))
     """
     fix = "set STRIATE_DATA=DIR with the MNIST IDX files in DIR/mnist/ to use it"
     try:

@@ -8,18 +8,14 @@ missing ones when allowed, and parses them.
 import dataclasses
 import gzip
 import hashlib
-import http.client
 import os
 import struct
-import sys
-import tempfile
 import urllib.error
-import urllib.request
 import zlib
 
 import numpy as np
 
-DOWNLOAD_TIMEOUT_S = 15
+from striate.utils import file_utils
 
 
 class DatasetError(ValueError):
@@ -48,7 +44,7 @@ class IdxDataset:
 
 def cache_dir(name):
     """The folder downloads go to: ``~/.striate/datasets/<name>``."""
-    return os.path.join(os.path.expanduser("~"), ".striate", "datasets", name)
+    return os.path.join(file_utils.default_cache_dir(), "datasets", name)
 
 
 def search_dirs(name):
@@ -161,37 +157,25 @@ def _load_npz(path, sha256):
 def download(file, mirrors, dest_dir, failures, dead_mirrors):
     """Fetch ``file`` from the first mirror that serves it with a valid checksum.
 
-    The bytes go to a temporary file in ``dest_dir`` that replaces ``dest_dir/<filename>``
-    atomically once verified. Each failure is appended to ``failures``; a mirror that cannot be
-    reached at all is added to ``dead_mirrors`` and skipped for later files.
+    The bytes replace ``dest_dir/<filename>`` only once verified (``file_utils.download``). Each
+    failure is appended to ``failures``; a mirror that cannot be reached at all is added to
+    ``dead_mirrors`` and skipped for later files.
 
     Returns:
         ``(path, decompressed bytes)`` of the verified file, or None when every mirror failed.
     """
-    os.makedirs(dest_dir, exist_ok=True)
     target = os.path.join(dest_dir, file.filename)
     for mirror in mirrors:
         if mirror in dead_mirrors:
             continue
         url = mirror + file.filename
-        fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=f".{file.filename}.", suffix=".part")
         try:
-            print(f"Downloading {url}", file=sys.stderr)
-            with os.fdopen(fd, "wb") as out, \
-                    urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                while chunk := response.read(1 << 20):
-                    out.write(chunk)
-            raw = read_verified(tmp, file.md5)
-            os.replace(tmp, target)
-            return target, raw
+            return target, file_utils.download(url, target, lambda tmp: read_verified(tmp, file.md5))
         except (urllib.error.HTTPError, DatasetError) as e:
             failures.append(f"{url}: {e}")
-        except (OSError, http.client.HTTPException) as e:
+        except OSError as e:
             failures.append(f"{url}: {e}")
             dead_mirrors.add(mirror)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
     return None
 
 

@@ -37,6 +37,9 @@ def load_data(download=True):
         striate.datasets.DatasetError: a file is corrupt or fails its checksum.
 
     Example:
-        >>> (x_train, y_train), _ = striate.datasets.fashion_mnist.load_data()
+        >>> import striate as keras
+        >>> (x_train, y_train), _ = keras.datasets.fashion_mnist.load_data()  # doctest: +SKIP
+        >>> x_train.shape, keras.datasets.fashion_mnist.CLASS_NAMES[y_train[0]]  # doctest: +SKIP
+        ((60000, 28, 28), 'Ankle boot')
     """
     return load_idx_dataset(FASHION_MNIST, download_missing=download)

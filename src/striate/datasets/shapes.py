@@ -78,9 +78,10 @@ def load_data(n_train=6000, n_test=1000, seed=0):
         in 0..9, balanced across classes; label ``i`` is ``CLASS_NAMES[i]``.
 
     Example:
-        >>> (x_train, y_train), (x_test, y_test) = striate.datasets.shapes.load_data()
-        >>> x_train.shape, y_train.max()
-        ((6000, 28, 28), 9)
+        >>> import striate as keras
+        >>> (x_train, y_train), (x_test, y_test) = keras.datasets.shapes.load_data()
+        >>> x_train.shape, np.bincount(y_train)   # 10 balanced classes
+        ((6000, 28, 28), array([600, 600, 600, 600, 600, 600, 600, 600, 600, 600]))
     """
     for name, value in (("n_train", n_train), ("n_test", n_test), ("seed", seed)):
         if not isinstance(value, (int, np.integer)) or value < 0:

@@ -4,6 +4,10 @@ import random as _random
 import numpy as _np
 
 from striate import backend
+from striate.utils.dataset import PyDataset, Sequence
+from striate.utils.file_utils import get_file
+from striate.utils.image_dataset import image_dataset_from_directory
+from striate.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from striate.utils.progbar import Progbar
 
 
@@ -20,6 +24,23 @@ def set_random_seed(seed):
     _random.seed(seed)
     _np.random.seed(seed % 2**32)
     backend.set_seed(seed)
+
+
+def clear_session(free_memory=True):
+    """Start afresh, as ``keras.utils.clear_session``: automatic layer and model names count from the
+    start again (the next Dense is ``'dense'``). Random state is left alone: reseed with
+    :func:`set_random_seed`.
+
+    Args:
+        free_memory: accepted for Keras; NumPy frees arrays when nothing refers to them.
+
+    Example:
+        >>> import striate as keras
+        >>> keras.utils.clear_session()
+        >>> keras.layers.Dense(2).name
+        'dense'
+    """
+    backend.clear_session(free_memory)
 
 
 def to_categorical(x, num_classes=None):

@@ -14,7 +14,12 @@ def lookup(kind, name, table):
     """``table[name]``, or a ValueError naming the closest known name and listing the known ones.
 
     Example:
-        >>> lookup("activation", "rellu", {"relu": ..., "tanh": ...})
+        >>> from striate.utils.naming import lookup
+        >>> lookup("activation", "relu", {"relu": 1, "tanh": 2})
+        1
+        >>> lookup("activation", "rellu", {"relu": 1, "tanh": 2})
+        Traceback (most recent call last):
+        ...
         ValueError: Unknown activation 'rellu'. Did you mean 'relu'?
     """
     if name in table:

@@ -49,9 +49,11 @@ class Progbar:
         unit_name: what a step is called in the rate (``"step"``, ``"sample"``).
 
     Example:
-        >>> bar = Progbar(target=100)
-        >>> for step in range(100):
+        >>> import striate as keras
+        >>> bar = keras.utils.Progbar(target=100)
+        >>> for step in range(100):   # not on a terminal: only the final line is printed
         ...     bar.update(step + 1, [("loss", 0.5)])
+        100/100 ━━━━━━━━━━━━━━━━━━━━ ... - loss: 0.5000
     """
 
     def __init__(self, target, width=20, verbose=1, interval=0.05, unit_name="step"):
