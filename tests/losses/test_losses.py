@@ -44,6 +44,35 @@ FUNCTION_CASES = [
      {"from_logits": True}, LABELS[:, None], rng.normal(size=(N, C))),
     ("scce_3d", losses.sparse_categorical_crossentropy, keras.losses.sparse_categorical_crossentropy,
      {"from_logits": True}, rng.integers(0, C, (N, 3)), rng.normal(size=(N, 3, C))),
+    ("mape", losses.mape, keras.losses.mean_absolute_percentage_error, {}, rng.uniform(0.5, 2, (N, 4)) *
+     rng.choice([-1, 1], (N, 4)), rng.normal(size=(N, 4))),
+    ("msle", losses.msle, keras.losses.mean_squared_logarithmic_error, {}, rng.uniform(0, 3, (N, 4)),
+     rng.uniform(0.1, 3, (N, 4))),
+    ("cosine", losses.cosine_similarity, keras.losses.cosine_similarity, {}, rng.normal(size=(N, 4)),
+     rng.normal(size=(N, 4))),
+    ("cosine_axis", losses.cosine_similarity, keras.losses.cosine_similarity, {"axis": 1}, rng.normal(size=(N, 3, 2)),
+     rng.normal(size=(N, 3, 2))),
+    ("huber", losses.huber, keras.losses.huber, {}, rng.normal(size=(N, 4)), rng.normal(size=(N, 4)) * 2),
+    ("huber_delta", losses.huber, keras.losses.huber, {"delta": 0.3}, rng.normal(size=(N, 4)),
+     rng.normal(size=(N, 4))),
+    ("log_cosh", losses.log_cosh, keras.losses.log_cosh, {}, rng.normal(size=(N, 4)), rng.normal(size=(N, 4)) * 5),
+    ("hinge_01", losses.hinge, keras.losses.hinge, {}, rng.integers(0, 2, (N, 3)).astype(float),
+     rng.normal(size=(N, 3))),
+    ("hinge_signed", losses.hinge, keras.losses.hinge, {}, rng.choice([-1.0, 1.0], (N, 3)), rng.normal(size=(N, 3))),
+    ("squared_hinge", losses.squared_hinge, keras.losses.squared_hinge, {}, rng.integers(0, 2, (N, 3)).astype(float),
+     rng.normal(size=(N, 3))),
+    ("categorical_hinge", losses.categorical_hinge, keras.losses.categorical_hinge, {}, one_hot(LABELS),
+     rng.normal(size=(N, C))),
+    ("kld", losses.kld, keras.losses.kl_divergence, {}, probs(N, C), probs(N, C)),
+    ("kld_one_hot", losses.kl_divergence, keras.losses.kl_divergence, {}, one_hot(LABELS), probs(N, C)),
+    ("poisson", losses.poisson, keras.losses.poisson, {}, rng.poisson(2.0, (N, 4)).astype(float),
+     rng.uniform(0.2, 4, (N, 4))),
+    ("dice_all", losses.dice, keras.losses.dice, {}, rng.integers(0, 2, (N, 4, 4, 1)).astype(float),
+     rng.uniform(size=(N, 4, 4, 1))),
+    ("dice_per_image", losses.dice, keras.losses.dice, {"axis": (1, 2, 3)}, rng.integers(0, 2, (N, 4, 4, 1)).astype(float),
+     rng.uniform(size=(N, 4, 4, 1))),
+    ("tversky", losses.tversky, keras.losses.tversky, {"alpha": 0.7, "beta": 0.3, "axis": (1, 2)},
+     rng.integers(0, 2, (N, 4, 3)).astype(float), rng.uniform(size=(N, 4, 3))),
 ]
 
 
@@ -62,6 +91,20 @@ CLASS_CASES = [
     ("CategoricalCrossentropy", {"from_logits": True}, one_hot(LABELS), rng.normal(size=(N, C))),
     ("SparseCategoricalCrossentropy", {}, LABELS, probs(N, C)),
     ("SparseCategoricalCrossentropy", {"from_logits": True}, LABELS[:, None], rng.normal(size=(N, C))),
+    ("MeanAbsolutePercentageError", {}, rng.uniform(0.5, 2, (N, 3)), rng.normal(size=(N, 3))),
+    ("MeanSquaredLogarithmicError", {}, rng.uniform(0, 3, (N, 3)), rng.uniform(0.1, 3, (N, 3))),
+    ("CosineSimilarity", {}, rng.normal(size=(N, 3)), rng.normal(size=(N, 3))),
+    ("Huber", {"delta": 0.5}, rng.normal(size=(N, 3)), rng.normal(size=(N, 3))),
+    ("LogCosh", {}, rng.normal(size=(N, 3)), rng.normal(size=(N, 3))),
+    ("Hinge", {}, rng.integers(0, 2, (N, 1)).astype(float), rng.normal(size=(N, 1))),
+    ("SquaredHinge", {}, rng.choice([-1.0, 1.0], (N, 2)), rng.normal(size=(N, 2))),
+    ("CategoricalHinge", {}, one_hot(LABELS), rng.normal(size=(N, C))),
+    ("KLDivergence", {}, probs(N, C), probs(N, C)),
+    ("Poisson", {}, rng.poisson(2.0, (N, 3)).astype(float), rng.uniform(0.2, 4, (N, 3))),
+    ("Dice", {"axis": (1, 2)}, rng.integers(0, 2, (N, 3, 2)).astype(float), rng.uniform(size=(N, 3, 2))),
+    ("Dice", {}, rng.integers(0, 2, (N, 4)).astype(float), rng.uniform(size=(N, 4))),  # one value, weighted per sample
+    ("Tversky", {"alpha": 0.2, "beta": 0.8, "axis": (1, 2)}, rng.integers(0, 2, (N, 3, 2)).astype(float),
+     rng.uniform(size=(N, 3, 2))),
 ]
 
 
@@ -120,6 +163,14 @@ def test_wrapper_and_subclass_of_user_functions():
     ("BinaryCrossentropy", {"axis": -2, "reduction": "sum"}),
     ("MeanSquaredError", {"name": "l2"}),
     ("MeanAbsoluteError", {}),
+    ("MeanAbsolutePercentageError", {"reduction": "sum"}),
+    ("KLDivergence", {"name": "kl"}),
+    ("Dice", {"axis": [1, 2]}),
+    ("Tversky", {"alpha": 0.3, "beta": 0.7}),
+    ("Huber", {}),
+    ("CosineSimilarity", {}),
+    ("LogCosh", {}),
+    ("CategoricalHinge", {}),
 ])
 def test_config_round_trips_and_reads_keras_configs(cls, kwargs):
     ours, ref = getattr(losses, cls)(**kwargs), getattr(keras.losses, cls)(**kwargs)
@@ -181,6 +232,12 @@ def test_bad_sample_weight_and_reduction():
 
 def test_get():
     assert losses.get("categorical_crossentropy") is losses.categorical_crossentropy
+    for name in ("mape", "MAPE", "msle", "MSLE", "kld", "KLD", "kl_divergence", "log_cosh", "huber", "hinge",
+                 "squared_hinge", "categorical_hinge", "poisson", "cosine_similarity", "dice", "tversky"):
+        assert losses.get(name).__name__ == keras.losses.get(name).__name__
+    for name in ("MeanAbsolutePercentageError", "KLDivergence", "Huber", "LogCosh", "Dice", "Tversky", "Poisson"):
+        assert type(losses.get(name)) is getattr(losses, name)
+        assert losses.get(name).name == keras.losses.get(name).name
     assert losses.get("mse") is losses.get("MSE") is losses.mean_squared_error
     assert isinstance(losses.get("SparseCategoricalCrossentropy"), losses.SparseCategoricalCrossentropy)
     assert isinstance(losses.get(losses.BinaryCrossentropy), losses.BinaryCrossentropy)
@@ -213,3 +270,26 @@ def test_resolve_loss_keeps_loss_instances():
     assert losses.resolve_loss(torch.nn.functional.mse_loss).name == "mse_loss"
     with pytest.raises(ValueError, match="pass y_true_shape and y_pred_shape"):
         losses.resolve_loss("crossentropy")
+
+
+def test_plain_lists_work_as_in_keras():
+    for cls in ("MeanSquaredError", "MeanAbsoluteError", "Huber", "KLDivergence", "BinaryCrossentropy"):
+        ours = getattr(losses, cls)()([[1.0, 0.0]], [[0.5, 0.5]])
+        ref = getattr(keras.losses, cls)()([[1.0, 0.0]], [[0.5, 0.5]])
+        np.testing.assert_allclose(ours.numpy(), ref.detach().numpy(), rtol=1e-6)
+    assert losses.MeanSquaredError()([[1.0, 0.0]], [[0.5, 0.5]], sample_weight=[2.0]).numpy() == 0.5
+
+
+def test_hinge_keeps_labels_that_are_not_binary():
+    y_true, y_pred = np.array([[-1.0, 0.0, 1.0]]), np.array([[0.3, -0.2, 0.4]])
+    np.testing.assert_allclose(losses.hinge(y_true, y_pred).numpy(),
+                               keras.losses.hinge(y_true, y_pred).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(losses.hinge(y_true, y_pred).numpy(), [(1.3 + 1.0 + 0.6) / 3], rtol=1e-6)
+
+
+def test_serialize_and_deserialize():
+    config = losses.serialize(losses.Tversky(alpha=0.2, beta=0.8))
+    assert config == keras.losses.serialize(keras.losses.Tversky(alpha=0.2, beta=0.8))
+    loss = losses.deserialize(config)
+    assert isinstance(loss, losses.Tversky) and (loss.alpha, loss.beta) == (0.2, 0.8)
+    assert losses.deserialize(losses.serialize(losses.log_cosh)) is losses.log_cosh

@@ -27,6 +27,13 @@ def batch(kind, rng):
         return np.eye(6, dtype=np.float32)[rng.integers(0, 6, N)], rng.uniform(size=(N, 6)).astype(np.float32), w
     if kind == "sparse":
         return rng.integers(0, 6, N), rng.uniform(size=(N, 6)).astype(np.float32), w
+    if kind == "positive":
+        return rng.poisson(2.0, (N, 3)).astype(np.float32), rng.uniform(0.1, 4, (N, 3)).astype(np.float32), w
+    if kind == "distribution":
+        p, q = rng.uniform(size=(N, 6)), rng.uniform(0.01, 1, (N, 6))
+        return (p / p.sum(1, keepdims=True)).astype(np.float32), (q / q.sum(1, keepdims=True)).astype(np.float32), w
+    if kind == "signed":
+        return rng.choice([-1.0, 1.0], (N, 3)).astype(np.float32), rng.normal(size=(N, 3)).astype(np.float32), w
     if kind == "equal":
         return rng.integers(0, 3, (N, 1)), rng.integers(0, 3, (N, 1)).astype(np.float32), w
     return rng.normal(size=(N, 3)).astype(np.float32), rng.normal(size=(N, 3)).astype(np.float32), w
@@ -63,6 +70,17 @@ CASES = [
     ("BinaryCrossentropy", {"label_smoothing": 0.1}, "binary"),
     ("CategoricalCrossentropy", {"from_logits": True}, "one_hot"),
     ("SparseCategoricalCrossentropy", {}, "sparse"),
+    ("MeanAbsolutePercentageError", {}, "regression"),
+    ("MeanSquaredLogarithmicError", {}, "positive"),
+    ("CosineSimilarity", {}, "regression"),
+    ("LogCoshError", {}, "regression"),
+    ("Hinge", {}, "binary"),
+    ("Hinge", {}, "signed"),
+    ("SquaredHinge", {}, "signed"),
+    ("SquaredHinge", {}, "binary"),
+    ("CategoricalHinge", {}, "one_hot"),
+    ("KLDivergence", {}, "distribution"),
+    ("Poisson", {}, "positive"),
 ]
 
 
@@ -206,6 +224,11 @@ def test_get():
     assert isinstance(metrics.get("top_k_categorical_accuracy"), metrics.TopKCategoricalAccuracy)
     assert type(metrics.get("mse")) is metrics.MeanSquaredError and metrics.get("mse").name == "mean_squared_error"
     assert isinstance(metrics.get("rmse"), metrics.RootMeanSquaredError)
+    for name, cls in [("mape", "MeanAbsolutePercentageError"), ("MSLE", "MeanSquaredLogarithmicError"),
+                      ("kl_divergence", "KLDivergence"), ("log_cosh_error", "LogCoshError"),
+                      ("cosine_similarity", "CosineSimilarity"), ("categorical_hinge", "CategoricalHinge")]:
+        assert type(metrics.get(name)) is getattr(metrics, cls)
+        assert type(keras.metrics.get(name)).__name__ == cls
     assert isinstance(metrics.get("accuracy"), metrics.Accuracy) and isinstance(metrics.get("acc"), metrics.Accuracy)
     instance = metrics.Recall()
     assert metrics.get(instance) is instance and metrics.get(len) is len and metrics.get(None) is None
@@ -229,6 +252,12 @@ def test_get():
     ("SparseTopKCategoricalAccuracy", {"k": 3}),
     ("RootMeanSquaredError", {}),
     ("Mean", {"name": "loss"}),
+    ("MeanAbsolutePercentageError", {}),
+    ("CosineSimilarity", {}),
+    ("LogCoshError", {}),
+    ("KLDivergence", {}),
+    ("Poisson", {}),
+    ("Hinge", {}),
 ])
 def test_config_matches_keras_and_round_trips(name, kwargs):
     kwargs = {"name": "m", **kwargs}
@@ -267,3 +296,22 @@ def test_resolve_metric_names_and_wraps():
     assert isinstance(wrapped, metrics.MeanMetricWrapper) and wrapped.name == "binary_accuracy"
     instance = metrics.Precision(name="p")
     assert metrics.resolve_metric(instance, (8, 1), (8, 1)) is instance and instance.name == "p"
+
+
+def test_metric_functions_and_names_as_keras():
+    y_true, y_pred = [[0.0, 1.0], [1.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0], [-1.0, -1.0]]
+    expected = keras.metrics.CosineSimilarity()
+    expected.update_state(y_true, y_pred)
+    np.testing.assert_allclose(metrics.cosine_similarity(y_true, y_pred), [0.0, 1.0, -1.0], atol=1e-6)
+    np.testing.assert_allclose(metrics.CosineSimilarity()(y_true, y_pred), keras_value(expected), atol=1e-6)
+    for name in ("MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "CosineSimilarity", "LogCoshError",
+                 "Hinge", "SquaredHinge", "CategoricalHinge", "KLDivergence", "Poisson"):
+        assert getattr(metrics, name)().name == getattr(keras.metrics, name)().name
+
+
+def test_compile_names_metrics_as_keras():
+    import striate
+    model = striate.Sequential([striate.Input(shape=(3,)), striate.layers.Dense(2)])
+    model.compile(loss="mse", metrics=["mape", "msle", metrics.KLDivergence(), "cosine_similarity"])
+    logs = model.evaluate(np.ones((4, 3)), np.ones((4, 2)), verbose=0, return_dict=True)
+    assert list(logs) == ["loss", "mape", "msle", "kl_divergence", "cosine_similarity"]

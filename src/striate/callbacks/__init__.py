@@ -2,10 +2,14 @@
 ``keras.callbacks``.
 
 Example:
-    >>> from striate import callbacks
-    >>> model.fit(x, y, validation_split=0.1, epochs=50,
-    ...           callbacks=[callbacks.EarlyStopping(patience=3, restore_best_weights=True),
-    ...                      callbacks.CSVLogger("log.csv")])
+    >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.random.rand(100, 2), np.random.rand(100)
+    >>> history = model.fit(x, y, validation_split=0.1, epochs=50, verbose=0,
+    ...                     callbacks=[keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True),
+    ...                                keras.callbacks.CSVLogger("log.csv")])
+    >>> open("log.csv").read().splitlines()[0]
+    'epoch,loss,val_loss'
 """
 from striate.callbacks.callback import Callback, LambdaCallback
 from striate.callbacks.callback_list import CallbackList

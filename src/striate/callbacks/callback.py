@@ -14,10 +14,14 @@ class Callback:
         params: the dict given to ``set_params``.
 
     Example:
-        >>> class PrintLoss(Callback):
+        >>> class PrintLoss(keras.callbacks.Callback):
         ...     def on_epoch_end(self, epoch, logs=None):
-        ...         print(epoch, logs["loss"])
-        >>> model.fit(x, y, callbacks=[PrintLoss()])
+        ...         print(epoch, round(logs["loss"], 4))
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> history = model.fit(np.ones((8, 2)), np.ones(8), epochs=2, callbacks=[PrintLoss()], verbose=0)
+        0 1.0
+        1 0.8836
     """
 
     def __init__(self):
@@ -94,7 +98,13 @@ class LambdaCallback(Callback):
         **kwargs: any other ``on_*`` method of :class:`Callback`, with its arguments.
 
     Example:
-        >>> LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs["loss"]))
+        >>> print_loss = keras.callbacks.LambdaCallback(
+        ...     on_epoch_end=lambda epoch, logs: print(epoch, round(logs["loss"], 4)))
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> history = model.fit(np.ones((8, 2)), np.ones(8), epochs=2, callbacks=[print_loss], verbose=0)
+        0 1.0
+        1 0.8836
     """
 
     def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,

@@ -40,9 +40,13 @@ class CallbackList(Callback):
         **params: the training parameters, given to every callback when not empty.
 
     Example:
-        >>> callbacks = CallbackList([EarlyStopping()], add_history=True, model=model,
-        ...                          epochs=10, steps=100, verbose=1)
-        >>> callbacks.on_train_begin()
+        >>> import striate as keras
+        >>> model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+        >>> cbs = keras.callbacks.CallbackList([keras.callbacks.EarlyStopping()], add_history=True, model=model,
+        ...                                    epochs=10, steps=100, verbose=1)
+        >>> cbs.on_train_begin()
+        >>> model.history is cbs.callbacks[-1]
+        True
     """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
@@ -109,9 +113,11 @@ def _overrides(callback, name):
 
 
 def _dispatch(name, with_index):
+    # a prediction batch's logs hold its outputs, arrays that stay arrays (one of a single value too)
+    convert = _pythonify if name != "on_predict_batch_end" else dict
     if with_index:
         def hook(self, index, logs=None):
-            logs = _pythonify(logs)
+            logs = convert(logs or {})
             for cb in self.callbacks:
                 getattr(cb, name)(index, logs)
     else:

@@ -63,9 +63,14 @@ class ModelCheckpoint(MonitorCallback):
         initial_value_threshold: with ``save_best_only``, a value the first save must beat.
 
     Example:
-        >>> model.fit(x, y, validation_split=0.1, epochs=20,
-        ...           callbacks=[ModelCheckpoint("best.keras", save_best_only=True)])
-        >>> best = striate.saving.load_model("best.keras")
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+        >>> model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+        >>> x, y = np.random.rand(100, 2), np.random.rand(100)
+        >>> history = model.fit(x, y, validation_split=0.1, epochs=20, verbose=0,
+        ...                     callbacks=[keras.callbacks.ModelCheckpoint("best.keras", save_best_only=True)])
+        >>> best = keras.saving.load_model("best.keras")
+        >>> best.evaluate(x[90:], y[90:], verbose=0) == min(history.history["val_loss"])
+        True
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
@@ -179,8 +184,13 @@ class BackupAndRestore(Callback):
             the latest cannot be read (a damaged disk, a file copied halfway).
 
     Example:
-        >>> backup = BackupAndRestore("run1_backup", save_freq=500)
-        >>> model.fit(x, y, epochs=20, callbacks=[backup])   # run again after a crash: it resumes
+        >>> import os
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> backup = keras.callbacks.BackupAndRestore("run1_backup", save_freq=2)
+        >>> history = model.fit(np.ones((64, 2)), np.ones(64), epochs=3, callbacks=[backup], verbose=0)
+        >>> os.path.exists("run1_backup")  # deleted once fit ends normally; after a crash, fit resumes from it
+        False
     """
 
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, double_checkpoint=False):

@@ -85,8 +85,13 @@ class EarlyStopping(MonitorCallback):
         start_from_epoch: epochs to ignore at the start (warm-up).
 
     Example:
-        >>> model.fit(x, y, validation_split=0.1, epochs=100,
-        ...           callbacks=[EarlyStopping(patience=3, restore_best_weights=True)])
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+        >>> model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+        >>> x, y = np.random.rand(100, 2), np.random.rand(100)
+        >>> stop = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)
+        >>> history = model.fit(x, y, validation_split=0.1, epochs=100, callbacks=[stop], verbose=0)
+        >>> len(history.epoch) < 100, stop.best == min(history.history["val_loss"])
+        (True, True)
     """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
@@ -165,7 +170,12 @@ class ReduceLROnPlateau(MonitorCallback):
         min_lr: the learning rate is never reduced below this.
 
     Example:
-        >>> ReduceLROnPlateau(monitor="val_loss", factor=0.2, patience=5, min_lr=1e-5)
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+        >>> reduce_lr = keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=2, min_lr=1e-5)
+        >>> history = model.fit(np.ones((8, 2)), np.zeros(8), epochs=6, callbacks=[reduce_lr], verbose=0)
+        >>> np.round(history.history["learning_rate"], 4)  # the loss stays 0: no improvement, halved every 2 epochs
+        array([0.1  , 0.1  , 0.1  , 0.05 , 0.05 , 0.025])
     """
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
@@ -234,8 +244,13 @@ class LearningRateScheduler(Callback):
 
     Example:
         >>> def schedule(epoch, lr):
-        ...     return lr if epoch < 10 else lr * 0.9
-        >>> model.fit(x, y, epochs=20, callbacks=[LearningRateScheduler(schedule)])
+        ...     return lr if epoch < 2 else lr * 0.5
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+        >>> model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+        >>> history = model.fit(np.ones((8, 2)), np.ones(8), epochs=4, verbose=0,
+        ...                     callbacks=[keras.callbacks.LearningRateScheduler(schedule)])
+        >>> np.round(history.history["learning_rate"], 4)
+        array([0.1  , 0.1  , 0.05 , 0.025])
     """
 
     def __init__(self, schedule, verbose=0):
@@ -282,7 +297,13 @@ class TerminateOnNaN(Callback):
             the other callbacks' ``on_train_end`` run).
 
     Example:
-        >>> model.fit(x, y, callbacks=[TerminateOnNaN()])
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+        >>> model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e20), loss="mse")  # far too high
+        >>> history = model.fit(np.ones((64, 2)), np.ones(64), epochs=5, callbacks=[keras.callbacks.TerminateOnNaN()],
+        ...                     verbose=0)
+        Batch 1: Invalid loss, terminating training
+        >>> history.history["loss"]
+        [inf]
     """
 
     def __init__(self, raise_error=False):

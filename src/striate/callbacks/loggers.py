@@ -14,9 +14,11 @@ class History(Callback):
         epoch: list of the epoch indices recorded.
 
     Example:
-        >>> history = model.fit(x, y, epochs=3)
-        >>> history.history["loss"]
-        [0.52, 0.31, 0.27]
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> history = model.fit(np.ones((8, 2)), np.ones(8), epochs=3, verbose=0)
+        >>> history.epoch, [round(loss, 4) for loss in history.history["loss"]]
+        ([0, 1, 2], [1.0, 0.8836, 0.7807])
     """
 
     def __init__(self):
@@ -130,7 +132,12 @@ class CSVLogger(Callback):
         append: continue an existing file instead of overwriting it.
 
     Example:
-        >>> model.fit(x, y, epochs=5, callbacks=[CSVLogger("training.csv")])
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> history = model.fit(np.ones((8, 2)), np.ones(8), epochs=3, verbose=0,
+        ...                     callbacks=[keras.callbacks.CSVLogger("training.csv")])
+        >>> open("training.csv").read().splitlines()
+        ['epoch,loss,val_loss', '0,1.0,NA', '1,0.88...,NA', '2,0.78...,NA']
     """
 
     def __init__(self, filename, separator=",", append=False):

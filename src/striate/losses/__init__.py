@@ -1,10 +1,13 @@
 """striate.losses: the Keras 3 losses, as functions (per-sample values) and Loss classes (reduced).
 
 Example:
-    >>> from striate import losses
-    >>> loss = losses.SparseCategoricalCrossentropy(from_logits=True)
-    >>> value = loss(labels, logits, sample_weight=weights)   # a scalar Tensor
+    >>> import striate as keras
+    >>> logits = keras.Tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], requires_grad=True)
+    >>> loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    >>> value = loss([0, 2], logits, sample_weight=[1.0, 0.5])   # a scalar Tensor
     >>> value.backward()
+    >>> logits.grad.shape
+    (2, 3)
 """
 import inspect
 
@@ -15,25 +18,58 @@ from striate.losses.losses import (
     FUNCTIONS,
     BinaryCrossentropy,
     CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Dice,
+    Hinge,
+    Huber,
+    KLDivergence,
+    LogCosh,
     LossFunctionWrapper,
     MeanAbsoluteError,
+    MeanAbsolutePercentageError,
     MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
     SparseCategoricalCrossentropy,
+    SquaredHinge,
+    Tversky,
     binary_crossentropy,
     categorical_crossentropy,
+    categorical_hinge,
+    cosine_similarity,
+    dice,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
     mean_absolute_error,
+    mean_absolute_percentage_error,
     mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
     sparse_categorical_crossentropy,
+    squared_hinge,
+    tversky,
 )
 
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kullback_leibler_divergence = kl_divergence
+logcosh = log_cosh
 
 __all__ = [
-    "Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
+    "Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError", "CosineSimilarity", "Huber", "LogCosh", "Hinge", "SquaredHinge",
+    "CategoricalHinge", "KLDivergence", "Poisson", "Dice", "Tversky", "BinaryCrossentropy",
     "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "mean_squared_error", "mse", "MSE",
-    "mean_absolute_error", "mae", "MAE", "binary_crossentropy", "categorical_crossentropy",
-    "sparse_categorical_crossentropy", "get", "resolve_loss", "reduce_weighted_values",
+    "mean_absolute_error", "mae", "MAE", "mean_absolute_percentage_error", "mape", "MAPE",
+    "mean_squared_logarithmic_error", "msle", "MSLE", "cosine_similarity", "huber", "log_cosh", "logcosh", "hinge",
+    "squared_hinge", "categorical_hinge", "kl_divergence", "kld", "KLD", "kullback_leibler_divergence", "poisson",
+    "dice", "tversky", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "get",
+    "serialize", "deserialize", "resolve_loss", "reduce_weighted_values",
 ]
 
 _NAMES = {**FUNCTIONS, **{n: c for n, c in CLASSES.items() if c is not LossFunctionWrapper}}
@@ -55,7 +91,11 @@ def get(identifier):
         ValueError: for an unknown name, naming the closest known one.
 
     Example:
-        >>> losses.get("categorical_crossentropi")
+        >>> import striate as keras
+        >>> keras.losses.get("mape").__name__
+        'mean_absolute_percentage_error'
+        >>> keras.losses.get("categorical_crossentropi")
+        Traceback (most recent call last):
         ValueError: Unknown loss 'categorical_crossentropi'. Did you mean 'categorical_crossentropy'?
     """
     if identifier is None:
@@ -72,6 +112,30 @@ def get(identifier):
         return identifier
     raise ValueError(f"Could not interpret loss identifier {identifier!r}: expected a loss name, a Loss, "
                      "a function (y_true, y_pred) -> per-sample losses, or a config dict")
+
+
+def serialize(loss):
+    """A loss (instance or function) as Keras's config dict.
+
+    Example:
+        >>> import striate as keras
+        >>> keras.losses.serialize(keras.losses.Huber(delta=2.0))["config"]
+        {'name': 'huber_loss', 'reduction': 'sum_over_batch_size', 'delta': 2.0}
+    """
+    from striate.saving import serialize_keras_object
+    return serialize_keras_object(loss)
+
+
+def deserialize(config, custom_objects=None):
+    """The loss a :func:`serialize` dict (or Keras's) describes; user classes through ``custom_objects``.
+
+    Example:
+        >>> import striate as keras
+        >>> keras.losses.deserialize({"class_name": "Dice", "config": {"axis": [1, 2]}}).axis
+        [1, 2]
+    """
+    from striate.saving import deserialize_keras_object
+    return deserialize_keras_object(config, custom_objects)
 
 
 def resolve_loss(identifier, y_true_shape=None, y_pred_shape=None):

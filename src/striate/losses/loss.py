@@ -43,6 +43,7 @@ class Loss:
             sample_weight: optional weights: a scalar, one per sample ``(N,)`` or ``(N, 1)``, or
                 the per-sample values' shape.
         """
+        y_pred = as_tensor(y_pred)
         values = self.call(y_true, y_pred)
         return reduce_weighted_values(values, sample_weight, self.compute_mask(y_true, y_pred),
                                       self.reduction, self.name)
@@ -88,7 +89,9 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
     if weight is not None:
         values, weight = squeeze_or_expand_to_same_rank(values, weight)
         weight = weight.reshape(weight.shape + (1,) * (values.ndim - weight.ndim))
-        if weight.ndim > values.ndim or any(w not in (1, v) for w, v in zip(weight.shape, values.shape)):
+        # one value for the whole batch (a Dice loss over every axis) is weighted per sample, as in Keras
+        if values.ndim and (weight.ndim > values.ndim or any(w not in (1, v) for w, v in zip(weight.shape,
+                                                                                            values.shape))):
             raise ValueError(f"{name}: sample_weight of shape {tuple(data(sample_weight).shape)} does not fit "
                              f"the per-sample losses of shape {values.shape}; pass one weight per sample")
         values = values * weight

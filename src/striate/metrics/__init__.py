@@ -1,12 +1,12 @@
 """striate.metrics: stateful metrics with the Keras 3 API, on raw arrays.
 
 Example:
-    >>> from striate import metrics
-    >>> m = metrics.get("auc")
-    >>> for y, p in batches:
+    >>> import striate as keras
+    >>> m = keras.metrics.get("auc")
+    >>> for y, p in [([0, 1, 1], [0.2, 0.6, 0.9]), ([0, 1], [0.3, 0.8])]:
     ...     m.update_state(y, p)
     >>> m.result()                 # a Python float
-    0.91
+    1.0
 """
 import inspect
 
@@ -17,6 +17,7 @@ from striate.metrics.functions import (
     accuracy,
     binary_accuracy,
     categorical_accuracy,
+    cosine_similarity,
     sparse_categorical_accuracy,
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
@@ -28,12 +29,21 @@ from striate.metrics.mean_metrics import (
     BinaryCrossentropy,
     CategoricalAccuracy,
     CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
     MeanAbsoluteError,
+    MeanAbsolutePercentageError,
     MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
     RootMeanSquaredError,
     SparseCategoricalAccuracy,
     SparseCategoricalCrossentropy,
     SparseTopKCategoricalAccuracy,
+    SquaredHinge,
     TopKCategoricalAccuracy,
 )
 from striate.metrics.metric import Mean, MeanMetricWrapper, Metric
@@ -41,24 +51,28 @@ from striate.metrics.metric import Mean, MeanMetricWrapper, Metric
 __all__ = [
     "Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
     "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "Precision", "Recall",
-    "AUC", "MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
-    "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "ConfusionMatrix", "confusion_matrix",
-    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get", "resolve_accuracy",
-    "resolve_metric",
+    "AUC", "MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError", "CosineSimilarity", "LogCoshError", "Hinge", "SquaredHinge", "CategoricalHinge",
+    "KLDivergence", "Poisson", "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+    "ConfusionMatrix", "confusion_matrix", "accuracy", "binary_accuracy", "categorical_accuracy",
+    "sparse_categorical_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+    "cosine_similarity", "get", "serialize", "deserialize", "resolve_accuracy", "resolve_metric",
 ]
 
 CLASSES = {c.__name__: c for c in (
     Mean, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, Precision, Recall, AUC, MeanSquaredError,
-    RootMeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy, ConfusionMatrix)}
+    RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+    CosineSimilarity, LogCoshError, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy,
+    CategoricalCrossentropy, SparseCategoricalCrossentropy, ConfusionMatrix)}
 # As keras.metrics.get: class names and their snake_case forms name classes (ConfusionMatrix needs
 # num_classes, so only its config dict makes sense), plus Keras's short aliases and "acc", "rmse".
 _NAMES = {k: c for n, c in CLASSES.items() if c not in (MeanMetricWrapper, ConfusionMatrix)
           for k in (n, snake_case(n))}
 _NAMES.update(acc=Accuracy, mse=MeanSquaredError, MSE=MeanSquaredError, mae=MeanAbsoluteError,
-              MAE=MeanAbsoluteError, rmse=RootMeanSquaredError, bce=BinaryCrossentropy, BCE=BinaryCrossentropy)
+              MAE=MeanAbsoluteError, mape=MeanAbsolutePercentageError, MAPE=MeanAbsolutePercentageError,
+              msle=MeanSquaredLogarithmicError, MSLE=MeanSquaredLogarithmicError, rmse=RootMeanSquaredError,
+              bce=BinaryCrossentropy, BCE=BinaryCrossentropy)
 
 
 def get(identifier):
@@ -77,7 +91,11 @@ def get(identifier):
         ValueError: for an unknown name, naming the closest known one.
 
     Example:
-        >>> metrics.get("precison")
+        >>> import striate as keras
+        >>> keras.metrics.get("mape")
+        <MeanAbsolutePercentageError name=mean_absolute_percentage_error>
+        >>> keras.metrics.get("precison")
+        Traceback (most recent call last):
         ValueError: Unknown metric 'precison'. Did you mean 'precision'?
     """
     if identifier is None:
@@ -93,6 +111,30 @@ def get(identifier):
         return identifier
     raise ValueError(f"Could not interpret metric identifier {identifier!r}: expected a metric name, a Metric, "
                      "a function (y_true, y_pred) -> per-sample values, or a config dict")
+
+
+def serialize(metric):
+    """A metric (instance or function) as Keras's config dict.
+
+    Example:
+        >>> import striate as keras
+        >>> keras.metrics.serialize(keras.metrics.KLDivergence())["config"]
+        {'name': 'kl_divergence', 'dtype': 'float32'}
+    """
+    from striate.saving import serialize_keras_object
+    return serialize_keras_object(metric)
+
+
+def deserialize(config, custom_objects=None):
+    """The metric a :func:`serialize` dict (or Keras's) describes; user classes through ``custom_objects``.
+
+    Example:
+        >>> import striate as keras
+        >>> keras.metrics.deserialize({"class_name": "LogCoshError", "config": {"name": "lc"}}).name
+        'lc'
+    """
+    from striate.saving import deserialize_keras_object
+    return deserialize_keras_object(config, custom_objects)
 
 
 def resolve_accuracy(y_true_shape, y_pred_shape, *, name="accuracy"):

@@ -85,6 +85,7 @@ class _ThresholdMetric(Metric):
         self.thresholds = list(listed) if listed is not None else [0.5 if top_k is None else NEG_INF]
         self._even = _thresholds_are_even(self.thresholds)
         super().__init__(name=name, dtype=dtype)
+        self.reset_state()
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Count one batch: labels are positive where nonzero, predictions where ``> threshold``."""
@@ -202,6 +203,7 @@ class AUC(Metric):
         self.multi_label, self.num_labels, self.from_logits = multi_label, num_labels, from_logits
         self.label_weights = None if label_weights is None else list(label_weights)
         super().__init__(name=name, dtype=dtype)
+        self.reset_state()
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Count one batch: labels are positive where nonzero."""
@@ -346,6 +348,7 @@ class ConfusionMatrix(Metric):
             raise ValueError(f"ConfusionMatrix: num_classes must be a positive int, received {num_classes!r}")
         self.num_classes = num_classes
         super().__init__(name=name, dtype="int64")
+        self.reset_state()
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Add one batch's counts (see :func:`confusion_matrix`)."""

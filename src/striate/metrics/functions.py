@@ -29,7 +29,8 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
     Example:
         >>> binary_accuracy([[1], [0]], [[0.7], [0.6]])
-        array([[1.], [0.]], dtype=float32)
+        array([[1.],
+               [0.]], dtype=float32)
     """
     y_true, y_pred = squeeze_or_expand_to_same_rank(data(y_true), data(y_pred))
     return (y_true == (y_pred > threshold).astype(y_true.dtype)).astype(backend.floatx())
@@ -95,4 +96,16 @@ def _labels_and_scores(y_true, y_pred):
 
 FUNCTIONS = {f.__name__: f for f in (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
                                      top_k_categorical_accuracy, sparse_top_k_categorical_accuracy)}
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """The cosine similarity of targets and predictions along ``axis`` (the loss's opposite: 1 is best).
+
+    Example:
+        >>> import striate as keras
+        >>> keras.metrics.cosine_similarity([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [2.0, 2.0]])
+        array([0., 1.], dtype=float32)
+    """
+    return -data(LOSS_FUNCTIONS["cosine_similarity"](y_true, y_pred, axis=axis))
+
+
 FUNCTIONS.update(LOSS_FUNCTIONS)
+FUNCTIONS["cosine_similarity"] = cosine_similarity

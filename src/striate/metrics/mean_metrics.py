@@ -1,4 +1,5 @@
-"""Metrics that are running means of a per-sample function: accuracies, errors, cross-entropies."""
+"""Metrics that are running means of a per-sample function: accuracies, errors, hinges, divergences,
+cross-entropies."""
 from striate import losses
 from striate.losses.loss import squeeze_or_expand_to_same_rank
 from striate.metrics import functions as fn
@@ -67,6 +68,142 @@ class MeanAbsoluteError(MeanMetricWrapper):
 
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(losses.mean_absolute_error, name=name, dtype=dtype)
+
+
+class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """The running mean of :func:`striate.losses.mean_absolute_percentage_error`.
+
+    Example:
+        >>> import striate as keras
+        >>> m = keras.metrics.MeanAbsolutePercentageError()
+        >>> m.update_state([[2.0, 4.0]], [[1.0, 5.0]])
+        >>> m.result()
+        37.5
+    """
+
+    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(losses.mean_absolute_percentage_error, name=name, dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    """The running mean of :func:`striate.losses.mean_squared_logarithmic_error`.
+
+    Example:
+        >>> import striate as keras
+        >>> m = keras.metrics.MeanSquaredLogarithmicError()
+        >>> m.update_state([[0.0, 3.0]], [[0.0, 3.0]])
+        >>> m.result()
+        0.0
+    """
+
+    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(losses.mean_squared_logarithmic_error, name=name, dtype=dtype)
+
+
+class CosineSimilarity(MeanMetricWrapper):
+    """The running mean of the cosine similarity along ``axis`` (1: same direction; see
+    :func:`~striate.metrics.cosine_similarity`).
+
+    Example:
+        >>> import striate as keras
+        >>> m = keras.metrics.CosineSimilarity()
+        >>> m.update_state([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [2.0, 2.0]])
+        >>> round(m.result(), 4)
+        0.5
+    """
+
+    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+        super().__init__(fn.cosine_similarity, name=name, dtype=dtype, axis=axis)
+
+
+class LogCoshError(MeanMetricWrapper):
+    """The running mean of :func:`striate.losses.log_cosh` (named ``logcosh``, as Keras names it).
+
+    Example:
+        >>> import striate as keras
+        >>> m = keras.metrics.LogCoshError()
+        >>> m.update_state([[0.0, 1.0]], [[0.0, 1.0]])
+        >>> m.result()
+        0.0
+    """
+
+    def __init__(self, name="logcosh", dtype=None):
+        super().__init__(losses.log_cosh, name=name, dtype=dtype)
+
+
+class Hinge(MeanMetricWrapper):
+    """The running mean of :func:`striate.losses.hinge`.
+
+    Example:
+        >>> import striate as keras
+        >>> m = keras.metrics.Hinge()
+        >>> m.update_state([[0.0, 1.0]], [[0.5, 0.5]])
+        >>> m.result()
+        1.0
+    """
+
+    def __init__(self, name="hinge", dtype=None):
+        super().__init__(losses.hinge, name=name, dtype=dtype)
+
+
+class SquaredHinge(MeanMetricWrapper):
+    """The running mean of :func:`striate.losses.squared_hinge`.
+
+    Example:
+        >>> import striate as keras
+        >>> m = keras.metrics.SquaredHinge()
+        >>> m.update_state([[0.0, 1.0]], [[0.5, 0.5]])
+        >>> m.result()
+        1.25
+    """
+
+    def __init__(self, name="squared_hinge", dtype=None):
+        super().__init__(losses.squared_hinge, name=name, dtype=dtype)
+
+
+class CategoricalHinge(MeanMetricWrapper):
+    """The running mean of :func:`striate.losses.categorical_hinge`.
+
+    Example:
+        >>> import striate as keras
+        >>> m = keras.metrics.CategoricalHinge()
+        >>> m.update_state([[0.0, 1.0, 0.0]], [[0.5, 1.0, 0.0]])
+        >>> m.result()
+        0.5
+    """
+
+    def __init__(self, name="categorical_hinge", dtype=None):
+        super().__init__(losses.categorical_hinge, name=name, dtype=dtype)
+
+
+class KLDivergence(MeanMetricWrapper):
+    """The running mean of :func:`striate.losses.kl_divergence`.
+
+    Example:
+        >>> import striate as keras
+        >>> m = keras.metrics.KLDivergence()
+        >>> m.update_state([[0.5, 0.5]], [[0.5, 0.5]])
+        >>> m.result()
+        0.0
+    """
+
+    def __init__(self, name="kl_divergence", dtype=None):
+        super().__init__(losses.kl_divergence, name=name, dtype=dtype)
+
+
+class Poisson(MeanMetricWrapper):
+    """The running mean of :func:`striate.losses.poisson`.
+
+    Example:
+        >>> import striate as keras
+        >>> m = keras.metrics.Poisson()
+        >>> m.update_state([[0.0, 2.0]], [[1.0, 1.0]])
+        >>> round(m.result(), 4)
+        1.0
+    """
+
+    def __init__(self, name="poisson", dtype=None):
+        super().__init__(losses.poisson, name=name, dtype=dtype)
 
 
 class RootMeanSquaredError(Mean):

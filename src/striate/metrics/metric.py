@@ -1,5 +1,6 @@
 """Metric (stateful, on raw arrays), Mean (weighted running mean) and MeanMetricWrapper."""
-from striate import backend
+from striate import backend, initializers
+from striate.autodiff import Variable
 from striate.losses.loss import squeeze_or_expand_to_same_rank
 from striate.utils.naming import snake_case
 from striate.utils.wrapping import FunctionWrapper
@@ -10,26 +11,74 @@ from striate.ops._base import data
 class Metric:
     """Base class of metrics: state updated batch by batch, a result read at any time.
 
-    Metrics work on raw arrays of the backend (Tensors are read through ``.data``) and record
-    nothing for autodiff. Subclasses implement ``update_state``, ``result`` and ``reset_state``
-    (which ``__init__`` calls to create the state).
+    Subclasses implement ``update_state``, ``result`` and, unless their state is made of variables,
+    ``reset_state``. As in Keras 3, the state is a set of variables made in ``__init__`` with
+    :meth:`add_variable` (updated with ``assign``/``assign_add``; the default ``reset_state`` sets them
+    to zero). striate's built-in metrics keep raw arrays of the backend instead (Tensors are read
+    through ``.data``; nothing is recorded for autodiff) and create them in ``reset_state``.
 
     Args:
         name: the metric's name (default: the class name in snake_case).
         dtype: the dtype the state accumulates in (default ``floatx()``, as Keras).
 
     Example:
-        >>> m = SomeMetric()
-        >>> for y, p in batches:
-        ...     m.update_state(y, p)
-        >>> m.result()
-        0.93
+        >>> import striate as keras
+        >>> class Total(keras.metrics.Metric):
+        ...     def __init__(self, name="total", **kwargs):
+        ...         super().__init__(name=name, **kwargs)
+        ...         self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        ...     def update_state(self, y_true, y_pred, sample_weight=None):
+        ...         self.total.assign_add(keras.ops.sum(keras.ops.abs(keras.ops.subtract(y_true, y_pred))))
+        ...     def result(self):
+        ...         return self.total.value
+        >>> m = Total()
+        >>> m.update_state([1.0, 2.0], [1.5, 2.0])
+        >>> float(m.result())
+        0.5
+        >>> m.reset_state()
+        >>> float(m.result())
+        0.0
     """
 
     def __init__(self, name=None, dtype=None):
         self.name = name or snake_case(type(self).__name__)
         self.dtype = dtype or backend.floatx()
-        self.reset_state()
+        self._variables = []
+
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """Create a state variable of this metric (not trainable), as Keras 3's ``Metric.add_variable``.
+
+        Args:
+            shape: its shape, ``()`` for a scalar.
+            initializer: a name (``"zeros"``) or an initializer.
+            dtype: defaults to the metric's dtype.
+            aggregation: how replicas would combine it (``"sum"``, ``"mean"``, ``"only_first_replica"``,
+                ``"none"``); kept for Keras's signature, striate runs on one device.
+            name: its name.
+
+        Returns:
+            The :class:`~striate.autodiff.Variable`.
+        """
+        if "_variables" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before add_variable()")
+        if aggregation not in _AGGREGATIONS:
+            raise ValueError(f"{type(self).__name__}.add_variable: aggregation must be one of {list(_AGGREGATIONS)}, "
+                             f"received {aggregation!r}")
+        shape = () if shape is None else tuple(int(n) for n in shape)
+        variable = Variable(initializers.get(initializer), shape=shape, dtype=dtype or self.dtype,
+                            trainable=False, name=name)
+        variable.path = f"{self.name}/{name}"
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Keras's older name for :meth:`add_variable` (``initializer`` defaults to zeros)."""
+        return self.add_variable(shape, initializer or "zeros", dtype=dtype, name=name)
+
+    @property
+    def variables(self):
+        """The variables made with :meth:`add_variable`, in order."""
+        return list(self.__dict__.get("_variables", ()))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         raise NotImplementedError
@@ -38,7 +87,9 @@ class Metric:
         raise NotImplementedError
 
     def reset_state(self):
-        raise NotImplementedError
+        """Set every variable to zero (a metric keeping other state overrides this)."""
+        for v in self.variables:
+            v.assign(backend.xp().zeros(v.shape, v.dtype))
 
     def __call__(self, *args, **kwargs):
         """Update the state with one batch and return the result."""
@@ -54,6 +105,9 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+_AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
 
 
 class Mean(Metric):
@@ -72,6 +126,7 @@ class Mean(Metric):
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
+        self.reset_state()
 
     def update_state(self, values, sample_weight=None):
         """Add ``values`` (a scalar or one per sample), optionally weighted."""
@@ -119,8 +174,11 @@ class MeanMetricWrapper(FunctionWrapper, Mean):
         **kwargs: passed on to ``fn``.
 
     Example:
-        >>> m = MeanMetricWrapper(striate.losses.mean_squared_error, name="mse")
-        >>> m.update_state(y, p)
+        >>> import striate as keras
+        >>> m = keras.metrics.MeanMetricWrapper(keras.losses.mean_squared_error, name="mse")
+        >>> m.update_state([[1.0, 0.0], [0.0, 0.0]], [[0.5, 0.5], [0.0, 1.0]])
+        >>> m.result()
+        0.375
     """
 
     FUNCTIONS, KIND = FUNCTIONS, "metric function"

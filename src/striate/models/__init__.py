@@ -1,15 +1,19 @@
 """striate.models: Model (functional or subclassed), Sequential, and loading them back."""
+from striate.models.cloning import clone_model
 from striate.models.model import Model
 from striate.models.sequential import Sequential
 
-__all__ = ["Model", "Sequential", "load_model", "model_from_json", "model_from_yaml"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json", "model_from_yaml"]
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Load a model saved with ``model.save("....keras")`` (by striate or Keras 3).
 
     Example:
-        >>> model = striate.models.load_model("model.keras")
+        >>> import striate as keras
+        >>> keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)]).save("model.keras")
+        >>> keras.models.load_model("model.keras").output_shape
+        (None, 2)
     """
     from striate.saving import load_model as load
     return load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
@@ -19,7 +23,10 @@ def model_from_json(json_string, custom_objects=None):
     """A new, uncompiled-weights model from :meth:`Model.to_json`'s output (Keras's JSON too).
 
     Example:
-        >>> clone = model_from_json(model.to_json())
+        >>> import striate as keras
+        >>> model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+        >>> keras.models.model_from_json(model.to_json()).output_shape
+        (None, 2)
     """
     import json
     from striate.saving import model_from_config
@@ -34,7 +41,10 @@ def model_from_yaml(yaml_string, custom_objects=None):
     """A new model from :meth:`Model.to_yaml`'s output (needs PyYAML; read with ``yaml.safe_load``).
 
     Example:
-        >>> clone = model_from_yaml(model.to_yaml())
+        >>> import striate as keras
+        >>> model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+        >>> keras.models.model_from_yaml(model.to_yaml()).output_shape
+        (None, 2)
     """
     from striate.saving import model_from_config
     yaml = _yaml()

@@ -65,9 +65,11 @@ class Model(Trainer, Layer):
     Subclassed: define layers in ``__init__`` and the computation in ``call``.
 
     Example:
-        >>> inputs = Input(shape=(100,))
-        >>> x = Dense(64, activation="relu")(inputs)
-        >>> model = Model(inputs=inputs, outputs=Dense(10, activation="softmax")(x))
+        >>> inputs = keras.Input(shape=(100,))
+        >>> x = keras.layers.Dense(64, activation="relu")(inputs)
+        >>> model = keras.Model(inputs=inputs, outputs=keras.layers.Dense(10, activation="softmax")(x))
+        >>> model.output_shape
+        (None, 10)
     """
 
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
@@ -89,6 +91,7 @@ class Model(Trainer, Layer):
                 raise TypeError(f"Model: inputs and outputs must be symbolic tensors from Input() and layer "
                                 f"calls, received {type(t).__name__}")
         self._layers, _, nodes = graph_order(self.inputs, self.outputs)
+        check_unique_names(self, self._layers)
         self._nodes = [n for n in nodes if not isinstance(n.layer, InputLayer)]
         self._fused = fusion.plan(self._nodes, self.outputs)
         self.built = True
@@ -117,7 +120,7 @@ class Model(Trainer, Layer):
         shapes = [t.shape for t in self.outputs]
         return shapes if isinstance(self._nested_outputs, (list, tuple)) else shapes[0]
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=None):
         if not self._functional:
             raise NotImplementedError(f"Model '{self.name}': a subclassed model must define call()")
         flat = _flatten(inputs)
@@ -200,7 +203,11 @@ class Model(Trainer, Layer):
         """The model's architecture (Keras 3's format) as a JSON string; ``kwargs`` go to ``json.dumps``.
 
         Example:
-            >>> model = striate.models.model_from_json(model.to_json())
+            >>> model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+            >>> model.to_json()[:50]
+            '{"module": "keras", "class_name": "Sequential", "c'
+            >>> keras.models.model_from_json(model.to_json()).output_shape
+            (None, 2)
         """
         import json
         from striate.saving import serialize_keras_object
@@ -216,7 +223,10 @@ class Model(Trainer, Layer):
         """Save architecture, weights, compile settings and optimizer state as a ``.keras`` archive.
 
         Example:
+            >>> model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
             >>> model.save("model.keras")
+            >>> keras.models.load_model("model.keras").output_shape
+            (None, 2)
         """
         if kwargs:
             raise TypeError(f"save() got unexpected keyword arguments {sorted(kwargs)}")
@@ -227,7 +237,8 @@ class Model(Trainer, Layer):
         """Save the weights: ``.weights.h5`` (Keras 3), ``.h5`` (Keras 2 layout) or ``.npz``.
 
         Example:
-            >>> model.save_weights("model_weights.h5")
+            >>> model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+            >>> model.save_weights("model.weights.h5")
         """
         from striate.saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)
@@ -236,10 +247,27 @@ class Model(Trainer, Layer):
         """Load weights from a ``.weights.h5``, ``.h5``, ``.npz`` or ``.keras`` file (all or nothing).
 
         Example:
-            >>> model.load_weights("model_weights.h5")
+            >>> model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+            >>> model.save_weights("model.weights.h5")
+            >>> copy = keras.models.clone_model(model)  # the same layers, new random weights
+            >>> copy.load_weights("model.weights.h5")
+            >>> np.array_equal(copy.layers[0].kernel.numpy(), model.layers[0].kernel.numpy())
+            True
         """
         from striate.saving import load_weights
         load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+
+
+def check_unique_names(model, layers):
+    """Refuse two of ``model``'s direct ``layers`` with one name: saved configs and weight files find
+    layers by name, so such a model would save but not load (a nested model's layers count apart)."""
+    first = {}
+    for position, layer in enumerate(layers):
+        other = first.setdefault(layer.name, (position, layer))
+        if other[1] is not layer:
+            raise ValueError(f"{type(model).__name__} '{model.name}' expects unique layer names, received two "
+                             f"layers named '{layer.name}': {type(other[1]).__name__} (layer {other[0]}) and "
+                             f"{type(layer).__name__} (layer {position}); give one of them another name=")
 
 
 def unique_name_base(cls):

@@ -1,7 +1,7 @@
 """Sequential: a plain stack of layers, each feeding the next."""
 from striate.layers.core import InputLayer
 from striate.layers.layer import KerasTensor, Layer, unique_name
-from striate.models.model import Model
+from striate.models.model import Model, check_unique_names
 
 
 class Sequential(Model):
@@ -12,9 +12,11 @@ class Sequential(Model):
         name: default ``sequential``, ``sequential_1``, ...
 
     Example:
-        >>> model = Sequential()
-        >>> model.add(Dense(units=64, activation="relu", input_dim=100))
-        >>> model.add(Dense(units=10, activation="softmax"))
+        >>> model = keras.Sequential()
+        >>> model.add(keras.layers.Dense(units=64, activation="relu", input_dim=100))
+        >>> model.add(keras.layers.Dense(units=10, activation="softmax"))
+        >>> model.output_shape
+        (None, 10)
     """
 
     def __init__(self, layers=None, name=None, trainable=True):
@@ -36,6 +38,7 @@ class Sequential(Model):
         elif isinstance(layer, Layer):
             if any(layer is l for l in self._stack):
                 raise ValueError(f"Sequential '{self.name}': layer '{layer.name}' is already in the model")
+            check_unique_names(self, self._stack + [layer])
             if not self._stack and self._input_layer is None and layer._input_shape_arg is not None:
                 self._input_layer = InputLayer(batch_shape=layer._input_shape_arg)
             self._stack.append(layer)
@@ -78,7 +81,7 @@ class Sequential(Model):
         self._rebuild()
         self.built = True
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=None):
         if not self._functional:
             self.build((None,) + tuple(inputs.shape[1:]))
         expected = self.inputs[0].shape

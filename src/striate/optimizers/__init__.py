@@ -51,7 +51,10 @@ def deserialize(config, custom_objects=None):
         A new :class:`Optimizer`, not built.
 
     Example:
-        >>> deserialize({"class_name": "SGD", "config": {"learning_rate": 0.1, "momentum": 0.9}})
+        >>> config = {"class_name": "SGD", "config": {"learning_rate": 0.1, "momentum": 0.9}}
+        >>> optimizer = keras.optimizers.deserialize(config)
+        >>> optimizer.name, optimizer.momentum
+        ('sgd', 0.9)
     """
     return _lookup(config.get("class_name")).from_config(config.get("config", {}), custom_objects)
 

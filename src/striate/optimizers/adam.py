@@ -30,8 +30,11 @@ class Adam(Optimizer):
         weight_decay, clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
 
     Example:
-        >>> optimizer = Adam(learning_rate=1e-3, amsgrad=True)
+        >>> optimizer = keras.optimizers.Adam(learning_rate=1e-3, amsgrad=True)
+        >>> model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3, activation="softmax")])
         >>> model.compile(optimizer=optimizer, loss="categorical_crossentropy")
+        >>> model.optimizer is optimizer
+        True
     """
 
     _elementwise = True

@@ -35,6 +35,17 @@ def _caller_stacklevel():
     return level
 
 
+def _check_rate(optimizer, rate):
+    """Refuse a learning rate that is not a positive, finite number (``optimizer`` names the class)."""
+    try:
+        valid = not isinstance(rate, (str, bool)) and math.isfinite(float(rate)) and float(rate) > 0
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise ValueError(f"{optimizer} expects `learning_rate` to be a positive number or a LearningRateSchedule, "
+                         f"received learning_rate={rate!r}")
+
+
 class Optimizer:
     """Base class of optimizers; holds what every optimizer shares.
 
@@ -54,8 +65,8 @@ class Optimizer:
     update, in place).
 
     Example:
-        >>> optimizer = SGD(learning_rate=0.1)
-        >>> w = Variable(np.ones(3, "float32"), name="w")
+        >>> optimizer = keras.optimizers.SGD(learning_rate=0.1)
+        >>> w = keras.Variable(np.ones(3, "float32"), name="w")
         >>> optimizer.apply([np.full(3, 0.5, "float32")], [w])
         >>> w.numpy()
         array([0.95, 0.95, 0.95], dtype=float32)
@@ -90,6 +101,8 @@ class Optimizer:
         self._clip_buffers = None
         self._iterations = Variable(0, dtype="int64", trainable=False, name="iteration")
         self._learning_rate = None
+        if not isinstance(learning_rate, schedules.LearningRateSchedule):
+            _check_rate(type(self).__name__, learning_rate)
         self.learning_rate = learning_rate
 
     def _check_kwargs(self, learning_rate, kwargs):
@@ -240,8 +253,11 @@ class Optimizer:
                 optimizer for them. ``None`` reuses the variables it was built for.
 
         Example:
-            >>> optimizer = Adam(learning_rate=1e-3)
-            >>> optimizer.apply([w.grad for w in weights], weights)
+            >>> w = keras.Variable(np.ones(2, "float32"))
+            >>> optimizer = keras.optimizers.Adam(learning_rate=0.1)
+            >>> optimizer.apply([np.array([1.0, -1.0], "float32")], [w])
+            >>> w.numpy()  # Adam's first step: the learning rate, against the gradient's sign
+            array([0.9, 1.1], dtype=float32)
         """
         grads = list(grads)
         if not grads:
@@ -415,7 +431,12 @@ class Optimizer:
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
-        return cls(**config)
+        # a callback may have lowered the rate to 0 before saving: it loads, though a new optimizer refuses 0
+        stopped = isinstance(config.get("learning_rate"), (int, float)) and config["learning_rate"] == 0
+        optimizer = cls(**{**config, "learning_rate": 1.0} if stopped else config)
+        if stopped:
+            optimizer.learning_rate = 0.0
+        return optimizer
 
     def save_own_variables(self, store):
         """Write ``variables`` into ``store`` as NumPy arrays under keys ``"0"``, ``"1"``, ... (Keras's layout)."""

@@ -17,14 +17,16 @@ class LearningRateSchedule:
     and ``get_config()`` to be saveable.
 
     Example:
-        >>> class InverseStep(LearningRateSchedule):
+        >>> class InverseStep(keras.optimizers.schedules.LearningRateSchedule):
         ...     def __init__(self, initial_learning_rate):
         ...         self.initial_learning_rate = initial_learning_rate
         ...     def __call__(self, step):
         ...         return self.initial_learning_rate / (step + 1)
         ...     def get_config(self):
         ...         return {"initial_learning_rate": self.initial_learning_rate}
-        >>> optimizer = SGD(learning_rate=InverseStep(0.1))
+        >>> optimizer = keras.optimizers.SGD(learning_rate=InverseStep(0.1))
+        >>> optimizer.learning_rate  # the schedule's rate at the optimizer's current step, 0
+        0.1
     """
 
     def __call__(self, step):
@@ -137,8 +139,11 @@ class CosineDecay(LearningRateSchedule):
         warmup_steps: length of the warmup, in steps.
 
     Example:
-        >>> schedule = CosineDecay(0.0, decay_steps=1000, warmup_target=0.1, warmup_steps=100)
-        >>> optimizer = Adam(learning_rate=schedule)
+        >>> schedule = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=1000, warmup_target=0.1,
+        ...                                                   warmup_steps=100)
+        >>> optimizer = keras.optimizers.Adam(learning_rate=schedule)
+        >>> [round(schedule(step), 4) for step in (0, 50, 100, 600, 1100)]  # up linearly, then down a cosine
+        [0.0, 0.05, 0.1, 0.05, 0.0]
     """
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
@@ -205,7 +210,10 @@ def deserialize(config, custom_objects=None):
         A :class:`LearningRateSchedule`.
 
     Example:
-        >>> deserialize({"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 100}})
+        >>> config = {"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 100}}
+        >>> schedule = keras.optimizers.schedules.deserialize(config)
+        >>> round(schedule(50), 4)
+        0.05
     """
     known = {**_SCHEDULES, **(custom_objects or {})}
     name = config.get("class_name")

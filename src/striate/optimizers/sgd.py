@@ -20,8 +20,11 @@ class SGD(Optimizer):
         weight_decay, clipnorm, clipvalue, global_clipnorm, name: see :class:`Optimizer`.
 
     Example:
-        >>> optimizer = SGD(learning_rate=0.01, momentum=0.9, nesterov=True)
+        >>> optimizer = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True)
+        >>> model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1)])
         >>> model.compile(optimizer=optimizer, loss="mse")
+        >>> model.optimizer is optimizer
+        True
     """
 
     _elementwise = True

@@ -42,7 +42,11 @@ def save_model(model, filepath, overwrite=True):
         overwrite: if False, an existing file is an error.
 
     Example:
-        >>> save_model(model, "model.keras")
+        >>> import zipfile
+        >>> model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+        >>> keras.saving.save_model(model, "model.keras")
+        >>> zipfile.ZipFile("model.keras").namelist()
+        ['metadata.json', 'config.json', 'model.weights.h5']
     """
     path = os.fspath(filepath)
     if not path.endswith(".keras"):
@@ -84,8 +88,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
         The model, with its weights (and, with ``compile``, compiled with its optimizer's state).
 
     Example:
-        >>> model = load_model("model.keras")
-        >>> model.fit(x, y, epochs=1)   # continues where training stopped
+        >>> model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+        >>> model.compile(optimizer="adam", loss="mse")
+        >>> history = model.fit(np.ones((8, 3)), np.zeros((8, 2)), verbose=0)
+        >>> model.save("model.keras")
+        >>> keras.saving.load_model("model.keras").optimizer.iterations  # fit goes on from here
+        1
     """
     label = os.fspath(filepath)
     with open_archive(label, max_bytes) as archive:

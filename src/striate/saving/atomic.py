@@ -10,7 +10,8 @@ def atomic_write(path, mode=None):
 
     The temporary file lives in the target's folder (so ``os.replace`` is atomic on one file system),
     is flushed to disk before the move, and is removed if the block raises, leaving any existing
-    ``path`` untouched.
+    ``path`` untouched. An OSError met while writing it (a full disk, a missing folder, no permission)
+    is raised again naming ``path``, not the temporary file.
 
     Args:
         path: the file to write.
@@ -20,11 +21,17 @@ def atomic_write(path, mode=None):
     Returns:
         A context manager yielding the temporary path, or the open file.
 
+    Raises:
+        OSError: the file could not be written; it names ``path``, which is left as it was.
+
     Example:
-        >>> with atomic_write("model.keras") as tmp:
-        ...     write_archive(tmp)
-        >>> with atomic_write("log.txt", "w") as f:
-        ...     f.write("done")
+        >>> import os, tempfile
+        >>> from striate.saving import atomic_write
+        >>> path = os.path.join(tempfile.mkdtemp(), "log.txt")
+        >>> with atomic_write(path, "w") as f:
+        ...     _ = f.write("done")
+        >>> open(path).read(), os.listdir(os.path.dirname(path))
+        ('done', ['log.txt'])
     """
     path = os.fspath(path)
     if mode not in (None, "w", "wb"):
@@ -33,8 +40,9 @@ def atomic_write(path, mode=None):
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path}: is a directory, expected a file path to write")
     tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    fd = None
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         if mode is None:
             os.close(fd)
             fd = None
@@ -46,12 +54,21 @@ def atomic_write(path, mode=None):
         _fsync_path(tmp)
         os.replace(tmp, path)
         _fsync_folder(folder)
-    except BaseException:
+    except BaseException as error:
         if fd is not None:
             os.close(fd)
         with contextlib.suppress(OSError):
             os.remove(tmp)
+        if isinstance(error, OSError) and error.filename in (None, tmp):
+            raise _about_target(error, path) from error
         raise
+
+
+def _about_target(error, path):
+    """``error``, met while writing the temporary file, told about ``path``, the file the caller named."""
+    if error.errno is None:
+        return OSError(f"{path}: writing the file failed ({error}); any previous file is unchanged")
+    return OSError(error.errno, f"{error.strerror} (writing the file failed; any previous file is unchanged)", path)
 
 
 def _fsync_path(path):

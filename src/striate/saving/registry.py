@@ -87,10 +87,11 @@ def register_keras_serializable(package="Custom", name=None):
         A decorator that registers its argument and returns it unchanged.
 
     Example:
-        >>> @register_keras_serializable(package="MyLayers")
-        ... class Scale(Layer):
-        ...     ...
-        >>> get_registered_name(Scale)
+        >>> @keras.saving.register_keras_serializable(package="MyLayers")
+        ... class Scale(keras.layers.Layer):
+        ...     def call(self, x):
+        ...         return 2 * x
+        >>> keras.saving.get_registered_name(Scale)
         'MyLayers>Scale'
     """
     if ">" in str(package):
@@ -122,8 +123,12 @@ def get_registered_object(name, custom_objects=None, module_objects=None):
     the global registry, then ``module_objects``.
 
     Example:
-        >>> get_registered_object("MyLayers>Scale")
-        <class 'Scale'>
+        >>> def cube(x):
+        ...     return x ** 3
+        >>> keras.saving.get_registered_object("cube", custom_objects={"cube": cube}) is cube
+        True
+        >>> keras.saving.get_registered_object("cube") is None  # neither registered nor passed
+        True
     """
     for table in reversed(_SCOPES):
         if name in table:
@@ -146,8 +151,14 @@ class CustomObjectScope:
         *custom_objects: dicts ``{name: class or function}``.
 
     Example:
-        >>> with custom_object_scope({"Scale": Scale}):
-        ...     model = load_model("m.keras")
+        >>> class Scale(keras.layers.Layer):  # not registered, so loading must be told of it
+        ...     def call(self, x):
+        ...         return 2 * x
+        >>> keras.Sequential([keras.Input(shape=(2,)), Scale()]).save("m.keras")
+        >>> with keras.saving.custom_object_scope({"Scale": Scale}):
+        ...     model = keras.saving.load_model("m.keras")
+        >>> model.predict(np.ones((1, 2)), verbose=0)
+        array([[2., 2.]], dtype=float32)
     """
 
     def __init__(self, *custom_objects):

@@ -16,8 +16,8 @@ from striate.saving import registry
 PLAIN = (str, int, float, bool)
 # Keras features striate lacks: their keys in Keras's configs load when the feature is off.
 _INACTIVE = (None, False)
-# Config entries that carry Python code or bytecode: always refused.
-_CODE_CLASSES = {"__lambda__", "__python_code__", "__typespec__", "Lambda"}
+# Config entries that carry Python code or bytecode: always refused (a Lambda layer too: lambda_refused).
+_CODE_CLASSES = {"__lambda__", "__python_code__", "__typespec__"}
 _CODE_KEYS = {"function_type", "output_shape_type", "__python_code__", "__code__", "bytecode"}
 _NUMERIC_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
                    "float32", "float64"}
@@ -29,6 +29,15 @@ _context = []  # (custom_objects, shared objects by id) of the deserialization i
 
 class UnsafeConfigError(ValueError):
     """A config asks for something striate never builds: Python code, or a class nobody registered."""
+
+
+def lambda_refused(name, where=None):
+    """The error for a Lambda layer ``name`` found in a config (at ``where``): its function is Python code
+    (Keras writes it as marshalled bytecode, striate by name), which no file can give back safely."""
+    return UnsafeConfigError(
+        f"{where + ': ' if where else ''}Lambda layer {name!r} holds Python code, which striate never loads from a "
+        "file (even with safe_mode=False); rebuild the model in code and load only its weights "
+        "(model.load_weights)")
 
 
 # -- serialize ---------------------------------------------------------------------------------
@@ -44,8 +53,9 @@ def serialize_keras_object(obj):
         ``"build_config"`` / ``"compile_config"`` for layers and models).
 
     Example:
-        >>> serialize_keras_object(Dense(4))["class_name"]
-        'Dense'
+        >>> config = keras.saving.serialize_keras_object(keras.layers.Dense(4))
+        >>> config["class_name"], config["config"]["units"]
+        ('Dense', 4)
     """
     if obj is None or isinstance(obj, PLAIN):
         return obj
@@ -187,6 +197,10 @@ def check_no_code(config, where="config"):
             raise ValueError(f"{where}: nested more than {_MAX_DEPTH} levels deep")
         if isinstance(value, dict):
             name = value.get("class_name")
+            if name == "Lambda":
+                inner = value.get("config")
+                raise lambda_refused(value.get("name") or (inner.get("name") if isinstance(inner, dict) else None),
+                                     path)
             if name in _CODE_CLASSES or any(k in value for k in _CODE_KEYS):
                 what = f"'{name}'" if name in _CODE_CLASSES else "Python code"
                 raise UnsafeConfigError(
@@ -194,9 +208,9 @@ def check_no_code(config, where="config"):
                     "when loaded. striate loads only registered classes and named functions (even with "
                     "safe_mode=False); rewrite it as a registered class or function "
                     "(@striate.saving.register_keras_serializable)")
-            stack.extend((v, f"{path}.{k}", depth + 1) for k, v in value.items())
+            stack.extend(reversed([(v, f"{path}.{k}", depth + 1) for k, v in value.items()]))  # in file order
         elif isinstance(value, (list, tuple)):
-            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
+            stack.extend(reversed([(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]))
 
 
 def _deserialize(config, depth):

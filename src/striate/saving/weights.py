@@ -430,15 +430,26 @@ def _npy_read(archive, name, label):
 def save_weights(model, path, overwrite=True):
     """Save ``model``'s weights: ``.weights.h5`` (Keras 3 layout, optimizer state included), ``.h5`` /
     ``.hdf5`` (Keras 2 layout, which Keras 2 and 3 both read) or ``.npz`` (``np.savez`` of
-    ``get_weights()``). The file is written atomically.
+    ``get_weights()``). The file is written atomically: when writing fails (a full disk), an OSError
+    names ``path`` and any previous file is left as it was.
 
     Args:
         model: a built model.
         path: the file; its extension picks the format.
         overwrite: if False, an existing file is an error.
 
+    Raises:
+        OSError: the file could not be written (a full disk, a missing folder); it names ``path``.
+
     Example:
-        >>> save_weights(model, "model_weights.h5")
+        >>> import os, tempfile
+        >>> import striate as keras
+        >>> from striate.saving import save_weights
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.weights.h5")
+        >>> save_weights(model, path)
+        >>> os.listdir(os.path.dirname(path))
+        ['model.weights.h5']
     """
     path = os.fspath(path)
     if not model.built:
@@ -456,10 +467,38 @@ def save_weights(model, path, overwrite=True):
         with atomic_write(path, "wb") as f:
             write_npz(f, model)
         return
-    h5py = h5py_module(path)
-    with atomic_write(path) as tmp:
-        with h5py.File(tmp, "w") as h5file:
-            (write_keras_h5 if kind == "keras_h5" else write_legacy_h5)(h5file, model)
+    image = h5_image(write_keras_h5 if kind == "keras_h5" else write_legacy_h5, model, path)
+    with atomic_write(path, "wb") as f:
+        f.write(image)
+
+
+def h5_image(write, model, label):
+    """The bytes of the HDF5 file that ``write(h5file, model)`` fills, built in memory.
+
+    NOTE: h5py writing to a path fails badly on a full disk (a RuntimeError, or an error raised from
+    ``File.close()`` that names the temporary file, and with some HDF5 builds a crash); built in memory,
+    the file reaches the disk through plain Python writes, which raise a clean OSError.
+
+    Args:
+        write: ``write_keras_h5`` or ``write_legacy_h5``.
+        model: the model whose weights it writes.
+        label: names the file in errors (h5py missing).
+
+    Returns:
+        A memoryview of the file's bytes.
+
+    Example:
+        >>> import striate as keras
+        >>> from striate.saving.weights import h5_image, write_keras_h5
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+        >>> bytes(h5_image(write_keras_h5, model, "model.weights.h5")[:4])
+        b'\x89HDF'
+    """
+    h5py = h5py_module(label)
+    image = io.BytesIO()
+    with h5py.File(image, "w") as h5file:
+        write(h5file, model)
+    return image.getbuffer()
 
 
 def weights_format(path):
@@ -488,7 +527,16 @@ def load_weights(model, path, skip_mismatch=False, by_name=False):
         by_name: Keras 2 ``.h5`` files only: load layers by name instead of by order.
 
     Example:
-        >>> load_weights(model, "model_weights.h5")
+        >>> import os, tempfile
+        >>> import striate as keras
+        >>> from striate.saving import load_weights, save_weights
+        >>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.weights.h5")
+        >>> save_weights(model, path)
+        >>> copy = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+        >>> load_weights(copy, path)
+        >>> all((a == b).all() for a, b in zip(copy.get_weights(), model.get_weights()))
+        True
     """
     label = os.fspath(path)
     check_readable(path)
