@@ -15,6 +15,7 @@ class Function:
     keeps what its backward needs, so it is used for one call only: make a new one per call.
 
     Example:
+        >>> from striate.autodiff import Function, Tensor
         >>> class Mul(Function):
         ...     def forward(self, xp, a, b):
         ...         self.saved = (a, b)
@@ -22,7 +23,13 @@ class Function:
         ...     def backward(self, xp, gy):
         ...         a, b = self.saved
         ...         return gy * b, gy * a
-        >>> Mul()(Tensor([2.0], requires_grad=True), 3.0)
+        >>> x = Tensor([2.0], requires_grad=True)
+        >>> y = Mul()(x, 3.0)
+        >>> y
+        Tensor(array([6.], dtype=float32), requires_grad=True)
+        >>> y.backward()
+        >>> x.grad
+        array([3.], dtype=float32)
     """
 
     parents = ()

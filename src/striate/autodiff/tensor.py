@@ -23,8 +23,12 @@ def no_grad():
     """Context manager in which ops record nothing (inference, optimizer updates).
 
     Example:
+        >>> from striate.autodiff import Tensor, no_grad
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
         >>> with no_grad():
-        ...     y = model(x)        # no tape, no saved activations
+        ...     y = x * 2   # no tape, no saved inputs
+        >>> y.requires_grad, (x * 2).requires_grad
+        (False, True)
     """
     previous = _grad_enabled[0]
     _grad_enabled[0] = False

@@ -14,8 +14,14 @@ class Variable(Tensor):
         name: e.g. ``'kernel'``.
 
     Example:
-        >>> v = Variable(np.zeros((3, 2)), name="kernel")
-        >>> v.assign(np.ones((3, 2)))
+        >>> from striate.autodiff import Variable
+        >>> v = Variable(np.zeros((2, 2)), name="kernel")
+        >>> v.assign(np.ones((2, 2)))
+        >>> v
+        <Variable path=kernel, shape=(2, 2), dtype=float32>
+        >>> v.numpy()
+        array([[1., 1.],
+               [1., 1.]], dtype=float32)
     """
 
     # NOTE: ``_gradient_into``: an array the next op that computes this variable's gradient may write it
