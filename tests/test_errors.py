@@ -169,3 +169,11 @@ def test_a_nan_loss_is_reported_at_the_end_of_fit():
 def test_a_finite_loss_gives_no_warning(recwarn):
     _classifier().fit(X, Y, epochs=2, verbose=0)
     assert not [w for w in recwarn if "training loss" in str(w.message)]
+
+
+def test_validation_split_with_batches_is_refused():
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2)])
+    model.compile(loss="mse")
+    batches = ((np.zeros((4, 3), "float32"), np.zeros((4, 2), "float32")) for _ in range(2))
+    with pytest.raises(ValueError, match="fit expects validation_split only with arrays.*received x of type generator"):
+        model.fit(batches, validation_split=0.2, verbose=0)

@@ -102,8 +102,8 @@ def register_keras_serializable(package="Custom", name=None):
         if inspect.isclass(obj) and not hasattr(obj, "get_config"):
             raise ValueError(f"register_keras_serializable: class {obj.__name__} must define get_config() to be "
                              "serializable")
-        if key in _CUSTOM and _CUSTOM[key] is not obj:
-            raise ValueError(f"register_keras_serializable: {key!r} is already registered to {_CUSTOM[key]!r}")
+        # A name registered again (a notebook cell run twice) now means the new object, as in Keras.
+        _CUSTOM_NAMES.pop(_CUSTOM.get(key), None)
         _CUSTOM[key] = obj
         _CUSTOM_NAMES[obj] = key
         return obj

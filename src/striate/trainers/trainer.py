@@ -63,6 +63,7 @@ class Trainer:
         for spec in _leaves(metrics) + _leaves(weighted_metrics):
             if str(spec).lower() not in ("accuracy", "acc"):
                 metrics_mod.get(spec)
+        self.loss = loss  # what was given, as Keras keeps it
         self._loss_spec, self._loss_weights_spec = loss, loss_weights
         self._metrics_spec = metrics
         self._weighted_metrics_spec = weighted_metrics
@@ -301,7 +302,11 @@ class Trainer:
         if not freqs or not all(_is_count(f) for f in freqs):
             raise ValueError(f"fit expects validation_freq to be an integer >= 1 (validate every n epochs) or a list "
                              f"of epoch numbers >= 1, received validation_freq={validation_freq!r}")
-        if validation_split and not is_generator(x):
+        if validation_split and is_generator(x):
+            raise ValueError(f"fit expects validation_split only with arrays (it holds out their last "
+                             f"{validation_split:.0%}), received x of type {type(x).__name__}, which yields batches; "
+                             "pass validation_data instead")
+        if validation_split:
             if validation_data is not None:
                 validation_split = 0.0
             else:
