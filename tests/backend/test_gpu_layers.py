@@ -47,10 +47,15 @@ CF = (2, 3, 8, 8)  # channels_first
 
 
 class Case:
-    """A layer configuration: ``make()`` gives a new, unbuilt layer; ``shapes`` its inputs' shapes."""
+    """A layer configuration: ``make()`` gives a new, unbuilt layer; ``shapes`` its inputs' shapes.
 
-    def __init__(self, id, make, *shapes, training=False, data="normal"):
+    ``random``: the layer draws random numbers in training (with a ``seed``). The stand-in's streams
+    are NumPy's, so there it draws what the CPU draws; CuPy's streams differ, so on a real GPU only the
+    results' shapes, dtypes and place are compared."""
+
+    def __init__(self, id, make, *shapes, training=False, data="normal", random=False):
         self.id, self.make, self.shapes, self.training, self.data = id, make, shapes or (IMG,), training, data
+        self.random = random
 
     @property
     def many(self):
@@ -88,6 +93,12 @@ LAYER_CASES = [
     Case("DepthwiseConv2D-dilation2-nobias", lambda: L.DepthwiseConv2D(3, dilation_rate=2, padding="same",
                                                                         use_bias=False)),
     Case("DepthwiseConv2D-channels-first", lambda: L.DepthwiseConv2D(3, data_format="channels_first"), CF),
+    Case("Conv2D-groups3-same-stride2", _conv(6, 3, groups=3, strides=2, padding="same"), (2, 8, 8, 6)),
+    Case("Conv2D-groups2-channels-first", _conv(4, 3, groups=2, data_format="channels_first"), (2, 4, 8, 8)),
+    Case("SeparableConv2D-same-mult2-relu", lambda: L.SeparableConv2D(5, 3, padding="same", depth_multiplier=2,
+                                                                      activation="relu")),
+    Case("SeparableConv2D-channels-first", lambda: L.SeparableConv2D(4, 3, data_format="channels_first"), CF),
+    Case("SeparableConv1D-stride2", lambda: L.SeparableConv1D(4, 3, strides=2), (2, 10, 3)),
     Case("Conv2DTranspose-valid", lambda: L.Conv2DTranspose(4, 3), (2, 5, 5, 3)),
     Case("Conv2DTranspose-same-stride2-relu", lambda: L.Conv2DTranspose(4, 3, strides=2, padding="same",
                                                                         activation="relu"), (2, 5, 5, 3)),
@@ -130,6 +141,10 @@ LAYER_CASES = [
     Case("GlobalMaxPooling2D", lambda: L.GlobalMaxPooling2D()),
     Case("GlobalMaxPooling2D-keepdims-cf-ties", lambda: L.GlobalMaxPooling2D(data_format="channels_first",
                                                                             keepdims=True), CF, data="zeros"),
+    Case("LayerNormalization", lambda: L.LayerNormalization()),
+    Case("LayerNormalization-axes123-rms", lambda: L.LayerNormalization(axis=[1, 2, 3], rms_scaling=True)),
+    Case("LayerNormalization-axis1-no-center", lambda: L.LayerNormalization(axis=1, center=False), CF),
+    Case("Lambda", lambda: L.Lambda(lambda t: ops.tanh(t) * 2.0 + ops.mean(t, axis=-1, keepdims=True))),
     # BatchNormalization: batch statistics (training) or moving ones (inference)
     Case("BatchNormalization-inference", lambda: L.BatchNormalization()),
     Case("BatchNormalization-training", lambda: L.BatchNormalization(), training=True),
@@ -144,6 +159,57 @@ LAYER_CASES = [
     # Dropout outside training (training: test_dropout_in_training_on_gpu)
     Case("Dropout-inference", lambda: L.Dropout(0.5, seed=1)),
     Case("Dropout-rate0-training", lambda: L.Dropout(0.0), training=True),
+    Case("SpatialDropout2D-inference", lambda: L.SpatialDropout2D(0.5, seed=1)),
+    Case("SpatialDropout2D-channels-first-training", lambda: L.SpatialDropout2D(0.5, data_format="channels_first",
+                                                                               seed=1), CF, training=True, random=True),
+    # noise: the identity outside training
+    Case("GaussianNoise-inference", lambda: L.GaussianNoise(0.5)),
+    Case("GaussianNoise-training", lambda: L.GaussianNoise(0.5, seed=1), training=True, random=True),
+    Case("GaussianDropout-training", lambda: L.GaussianDropout(0.3, seed=1), training=True, random=True),
+    # preprocessing: deterministic ones, then the random ones in training (the identity outside it)
+    Case("Rescaling", lambda: L.Rescaling(1 / 127.5, offset=-1.0)),
+    Case("Rescaling-per-channel", lambda: L.Rescaling([0.5, 1.0, 2.0], offset=[0.0, 1.0, -1.0])),
+    Case("Resizing-bilinear-down", lambda: L.Resizing(5, 6)),
+    Case("Resizing-nearest-up", lambda: L.Resizing(11, 13, interpolation="nearest")),
+    Case("Resizing-bicubic-antialias", lambda: L.Resizing(5, 4, interpolation="bicubic", antialias=True)),
+    Case("Resizing-crop-to-aspect-ratio", lambda: L.Resizing(4, 6, crop_to_aspect_ratio=True)),
+    Case("Resizing-pad-to-aspect-ratio-cf", lambda: L.Resizing(4, 6, pad_to_aspect_ratio=True, fill_value=1.0,
+                                                               data_format="channels_first"), CF),
+    Case("CenterCrop", lambda: L.CenterCrop(5, 6)),
+    Case("CenterCrop-larger-resizes", lambda: L.CenterCrop(10, 6)),
+    Case("CenterCrop-channels-first", lambda: L.CenterCrop(5, 4, data_format="channels_first"), CF),
+    Case("Normalization-adapted-weights", lambda: L.Normalization()),
+    Case("Normalization-axis-none-invert", lambda: L.Normalization(axis=None, invert=True)),
+    Case("Normalization-fixed-axis1", lambda: L.Normalization(axis=1, mean=[0.5, -1.0, 0.0], variance=[2.0, 0.5, 1.0]),
+         CF),
+    Case("Cropping2D-asymmetric", lambda: L.Cropping2D(((1, 2), (0, 3)))),
+    Case("Cropping2D-channels-first", lambda: L.Cropping2D(2, data_format="channels_first"), CF),
+    Case("RandomCrop-inference-resizes", lambda: L.RandomCrop(5, 6, seed=1)),
+    Case("RandomCrop-training", lambda: L.RandomCrop(5, 6, seed=1), training=True, random=True),
+    Case("RandomCrop-channels-first-training", lambda: L.RandomCrop(6, 5, seed=1, data_format="channels_first"), CF,
+         training=True, random=True),
+    Case("RandomFlip-inference", lambda: L.RandomFlip(seed=1)),
+    Case("RandomFlip-training", lambda: L.RandomFlip(seed=1), training=True, random=True),
+    Case("RandomFlip-vertical-cf-training", lambda: L.RandomFlip("vertical", seed=1, data_format="channels_first"),
+         CF, training=True, random=True),
+    Case("RandomRotation-training", lambda: L.RandomRotation(0.2, seed=1), training=True, random=True),
+    Case("RandomRotation-constant-nearest-cf-training",
+         lambda: L.RandomRotation((0.1, 0.3), fill_mode="constant", fill_value=0.5, interpolation="nearest", seed=1,
+                                  data_format="channels_first"), CF, training=True, random=True),
+    Case("RandomZoom-wrap-training", lambda: L.RandomZoom(0.3, (-0.2, 0.2), fill_mode="wrap", seed=1),
+         training=True, random=True),
+    Case("RandomTranslation-nearest-training", lambda: L.RandomTranslation(0.2, (-0.1, 0.3), fill_mode="nearest",
+                                                                           seed=1), training=True, random=True),
+    Case("RandomShear-training", lambda: L.RandomShear(0.3, (0.1, 0.2), seed=1), training=True, random=True),
+    Case("RandomElasticTransform-training", lambda: L.RandomElasticTransform(0.8, 0.7, value_range=(-3, 3), seed=1),
+         training=True, random=True),
+    Case("RandomElasticTransform-constant-cf-training",
+         lambda: L.RandomElasticTransform(fill_mode="constant", value_range=(-3, 3), seed=1,
+                                          data_format="channels_first"), CF, training=True, random=True),
+    Case("RandomContrast-training", lambda: L.RandomContrast(0.5, value_range=(-3, 3), seed=1), training=True,
+         random=True),
+    Case("RandomBrightness-training", lambda: L.RandomBrightness(0.3, value_range=(-3, 3), seed=1), training=True,
+         random=True),
     # activation layers
     Case("ReLU", lambda: L.ReLU(), data="wide"),
     Case("ReLU-max6", lambda: L.ReLU(max_value=6.0), data="wide"),
@@ -255,8 +321,12 @@ def test_layer_on_gpu_matches_cpu(gpu, case):
     backend.set_device("gpu")
     on_gpu, _, _ = _run_layer(case, xs, weights, w, gpu)
     assert on_gpu.keys() == cpu.keys()
+    same_draws = not case.random or gpu.__name__ == "fake_cupy"
     for key in cpu:
-        _close(on_gpu[key], cpu[key], f"{case.id}: {key}")
+        if same_draws:
+            _close(on_gpu[key], cpu[key], f"{case.id}: {key}")
+        else:
+            assert (on_gpu[key].shape, on_gpu[key].dtype) == (cpu[key].shape, cpu[key].dtype), f"{case.id}: {key}"
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "float64", "int32"])
@@ -427,12 +497,40 @@ LOSS_CASES = [
      losses.SparseCategoricalCrossentropy(ignore_class=C - 1, from_logits=True), {}, "labels_ignore", "logits", SW),
     ("LossFunctionWrapper", losses.LossFunctionWrapper(F["mean_absolute_error"], reduction="sum"), {},
      "regression", "regression", SW),
+    ("mean_absolute_percentage_error", F["mape"], {}, "regression", "regression", None),
+    ("mean_squared_logarithmic_error", F["msle"], {}, "regression", "regression", None),
+    ("cosine_similarity", F["cosine_similarity"], {"axis": -1}, "regression", "regression", None),
+    ("huber", F["huber"], {"delta": 0.5}, "regression", "regression", None),
+    ("log_cosh", F["log_cosh"], {}, "regression", "regression", None),
+    ("hinge", F["hinge"], {}, "binary", "binary_logits", None),
+    ("squared_hinge", F["squared_hinge"], {}, "binary", "binary_logits", None),
+    ("categorical_hinge", F["categorical_hinge"], {}, "onehot", "logits", None),
+    ("kl_divergence", F["kl_divergence"], {}, "soft", "probs", None),
+    ("poisson", F["poisson"], {}, "binary", "sigmoid", None),
+    ("dice", F["dice"], {}, "binary", "sigmoid", None),
+    ("tversky", F["tversky"], {"alpha": 0.3, "beta": 0.7, "axis": 1}, "binary", "sigmoid", None),
+    ("MeanAbsolutePercentageError", losses.MeanAbsolutePercentageError(), {}, "regression", "regression", SW),
+    ("MeanSquaredLogarithmicError", losses.MeanSquaredLogarithmicError(), {}, "regression", "regression", SW),
+    ("CosineSimilarity", losses.CosineSimilarity(), {}, "regression", "regression", SW),
+    ("Huber", losses.Huber(delta=0.5), {}, "regression", "regression", SW),
+    ("LogCosh", losses.LogCosh(), {}, "regression", "regression", SW),
+    ("Hinge", losses.Hinge(), {}, "binary", "binary_logits", SW),
+    ("SquaredHinge", losses.SquaredHinge(), {}, "binary", "binary_logits", SW),
+    ("CategoricalHinge", losses.CategoricalHinge(), {}, "onehot", "logits", SW),
+    ("KLDivergence", losses.KLDivergence(), {}, "soft", "probs", SW),
+    ("Poisson", losses.Poisson(), {}, "binary", "sigmoid", SW),
+    ("Dice", losses.Dice(axis=1), {}, "binary", "sigmoid", SW),
+    ("Tversky", losses.Tversky(alpha=0.3, beta=0.7), {}, "binary", "sigmoid", SW),
 ]
 for _name in sorted(losses._NAMES):  # every name the registry knows, as compile(loss=name) gets it
     _kinds = {"squared": ("regression", "regression"), "absolute": ("regression", "regression"),
               "mse": ("regression", "regression"), "mae": ("regression", "regression"),
               "binary": ("binary", "sigmoid"), "bce": ("binary", "sigmoid"), "sparse": ("labels", "probs"),
-              "categorical": ("onehot", "probs")}
+              "categorical": ("onehot", "probs"), "mape": ("regression", "regression"),
+              "msle": ("regression", "regression"), "cosine": ("regression", "regression"),
+              "huber": ("regression", "regression"), "cosh": ("regression", "regression"),
+              "hinge": ("binary", "binary_logits"), "kl": ("soft", "probs"), "kullback": ("soft", "probs"),
+              "poisson": ("binary", "sigmoid"), "dice": ("binary", "sigmoid"), "tversky": ("binary", "sigmoid")}
     _kind = next(v for k, v in _kinds.items() if k in _name.lower())
     LOSS_CASES.append((f"get-{_name}", losses.resolve_loss(_name), {}, *_kind, SW))
 
@@ -555,6 +653,15 @@ METRIC_CASES = [
     ("SparseCategoricalCrossentropy", lambda: Mt.SparseCategoricalCrossentropy(), "sparse"),
     ("SparseCategoricalCrossentropy-ignore", lambda: Mt.SparseCategoricalCrossentropy(ignore_class=C - 1),
      "sparse_ignore"),
+    ("MeanAbsolutePercentageError", lambda: Mt.MeanAbsolutePercentageError(), "regression"),
+    ("MeanSquaredLogarithmicError", lambda: Mt.MeanSquaredLogarithmicError(), "regression"),
+    ("CosineSimilarity", lambda: Mt.CosineSimilarity(), "regression"),
+    ("LogCoshError", lambda: Mt.LogCoshError(), "regression"),
+    ("Hinge", lambda: Mt.Hinge(), "binary"),
+    ("SquaredHinge", lambda: Mt.SquaredHinge(), "binary"),
+    ("CategoricalHinge", lambda: Mt.CategoricalHinge(), "onehot"),
+    ("KLDivergence", lambda: Mt.KLDivergence(), "onehot"),
+    ("Poisson", lambda: Mt.Poisson(), "binary"),
     ("ConfusionMatrix", lambda: Mt.ConfusionMatrix(C), "counts"),
     ("ConfusionMatrix-labels", lambda: Mt.ConfusionMatrix(C), "counts_col"),
 ]
@@ -562,9 +669,16 @@ _FUNCTION_KINDS = {"accuracy": "exact", "binary_accuracy": "binary", "categorica
                    "sparse_categorical_accuracy": "sparse", "top_k_categorical_accuracy": "onehot",
                    "sparse_top_k_categorical_accuracy": "sparse", "mean_squared_error": "regression",
                    "mean_absolute_error": "regression", "binary_crossentropy": "binary",
-                   "categorical_crossentropy": "onehot", "sparse_categorical_crossentropy": "sparse"}
+                   "categorical_crossentropy": "onehot", "sparse_categorical_crossentropy": "sparse",
+                   "mean_absolute_percentage_error": "regression", "mean_squared_logarithmic_error": "regression",
+                   "cosine_similarity": "regression", "huber": "regression", "log_cosh": "regression",
+                   "hinge": "binary", "squared_hinge": "binary", "categorical_hinge": "onehot",
+                   "kl_divergence": "onehot", "poisson": "binary", "dice": "binary", "tversky": "binary"}
+# Dice and Tversky sum over every axis unless told: one value per sample here, so sample weights apply
+_FUNCTION_KWARGS = {"dice": {"axis": -1}, "tversky": {"axis": -1}}
 for _name, _fn in sorted(metrics.FUNCTIONS.items()):  # every metric function, as compile(metrics=[fn]) wraps it
-    METRIC_CASES.append((f"MeanMetricWrapper-{_name}", (lambda fn=_fn: Mt.MeanMetricWrapper(fn)),
+    METRIC_CASES.append((f"MeanMetricWrapper-{_name}",
+                         (lambda fn=_fn: Mt.MeanMetricWrapper(fn, **_FUNCTION_KWARGS.get(fn.__name__, {}))),
                          _FUNCTION_KINDS[_fn.__name__]))
 for _name in sorted(metrics._NAMES):  # every name metrics.get knows
     _cls = metrics._NAMES[_name]

@@ -9,6 +9,9 @@ def image_model(lib):
     x = L.BatchNormalization()(x)
     x = L.PReLU(shared_axes=[1, 2])(x)
     x = L.DepthwiseConv2D(3, padding="same", depth_multiplier=2)(x)
+    x = L.Conv2D(8, 3, padding="same", groups=2)(x)
+    x = L.SeparableConv2D(6, 3, padding="same", depth_multiplier=2)(x)
+    x = L.LayerNormalization()(x)
     x = L.MaxPooling2D()(x)
     x = L.Conv2DTranspose(3, 3, strides=2, padding="same")(x)
     x = L.ZeroPadding2D(1)(x)
@@ -19,7 +22,8 @@ def image_model(lib):
     x = L.LeakyReLU(negative_slope=0.2)(x)
     a = L.GlobalAveragePooling2D()(x)
     b = L.GlobalMaxPooling2D()(x)
-    x = L.Concatenate()([a, b])
+    c = L.Flatten()(L.SeparableConv1D(2, 3, strides=4)(L.Reshape((100, 3))(x)))  # the pixels as a sequence
+    x = L.Concatenate()([a, b, c])
     outputs = L.Softmax()(L.Dense(5)(x))
     return lib.Model(inputs, outputs, name="image_model")
 
@@ -30,6 +34,20 @@ def sequence_model(lib):
         lib.Input(shape=(6, 4)), L.Conv1D(3, 3, activation="tanh"), L.Flatten(), L.Reshape((4, 3)),
         L.Permute((2, 1)), L.Flatten(), L.Dense(6, kernel_constraint=lib.constraints.MaxNorm(2.0)),
         L.Dropout(0.3), L.Activation("sigmoid"), L.Identity(), L.Dense(2)], name="sequence_model")
+
+
+def augment_model(lib):
+    """The preprocessing, augmentation and noise layers in front of a small classifier. The random ones
+    act only in training: predict runs the deterministic path, and cross-loading checks their configs."""
+    L = lib.layers
+    # RandomShear's ranges start at 0: Keras 3 writes a number f as (-f, f), which its own loader refuses
+    return lib.Sequential([
+        lib.Input(shape=(12, 14, 3)), L.Rescaling(1 / 127.5, offset=-1.0), L.Normalization(), L.Resizing(10, 12),
+        L.CenterCrop(9, 11), L.Cropping2D(((1, 0), (1, 2))), L.RandomCrop(8, 8), L.RandomFlip("horizontal"),
+        L.RandomRotation(0.1, fill_mode="nearest"), L.RandomZoom(0.1, 0.2), L.RandomTranslation(0.1, 0.1),
+        L.RandomShear((0.0, 0.1), (0.0, 0.2)), L.RandomElasticTransform(scale=0.5), L.RandomContrast(0.2),
+        L.RandomBrightness(0.2, value_range=(-1, 1)), L.GaussianNoise(0.1), L.SpatialDropout2D(0.2),
+        L.Conv2D(4, 3, activation="relu"), L.GaussianDropout(0.2), L.Flatten(), L.Dense(3)], name="augment_model")
 
 
 def merge_model(lib):
@@ -54,7 +72,8 @@ def nested_model(lib):
     return lib.Model(inputs, L.Dense(2)(L.Add()([x, inputs])), name="nested_model")
 
 
-BUILDERS = {"image": image_model, "sequence": sequence_model, "merge": merge_model, "nested": nested_model}
+BUILDERS = {"image": image_model, "sequence": sequence_model, "augment": augment_model, "merge": merge_model,
+            "nested": nested_model}
 
 
 def inputs_for(model, seed=0):
