@@ -256,6 +256,13 @@ LAYER_CASES = [
     Case("UpSampling2D-31-channels-first", lambda: L.UpSampling2D((3, 1), data_format="channels_first"),
          (2, 3, 4, 4)),
     Case("Identity", lambda: L.Identity()),
+    # striate's own: AlexNet's normalization, the SE block, the option A shortcut
+    Case("LocalResponseNormalization", lambda: L.LocalResponseNormalization(alpha=0.5, k=1.0), (2, 4, 4, 7)),
+    Case("LocalResponseNormalization-even-size-cf", lambda: L.LocalResponseNormalization(4, alpha=0.3, axis=1), CF),
+    Case("SqueezeExcitation", lambda: L.SqueezeExcitation(ratio=4), (2, 4, 4, 8)),
+    Case("SqueezeExcitation-channels-first", lambda: L.SqueezeExcitation(2, data_format="channels_first"), CF),
+    Case("ZeroPaddingShortcut-stride2", lambda: L.ZeroPaddingShortcut(6, strides=2), (2, 7, 7, 3)),
+    Case("ZeroPaddingShortcut-channels-first", lambda: L.ZeroPaddingShortcut(5, data_format="channels_first"), CF),
 ] + [Case(f"Activation-{name}", (lambda name=name: L.Activation(name)), (2, 5, 7), data="wide")
      for name in sorted(activations.ALL)]
 

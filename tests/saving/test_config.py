@@ -18,7 +18,8 @@ ARGS = {"Dense": (3,), "Conv2D": (2, 3), "Conv1D": (2, 3), "Conv2DTranspose": (2
         "Resizing": (4, 5), "CenterCrop": (4, 5), "RandomCrop": (4, 5), "RandomRotation": (0.1,),
         "RandomZoom": (0.1,), "RandomTranslation": (0.1, 0.2), "RandomContrast": (0.2,), "RandomBrightness": (0.2,),
         "ExponentialDecay": (0.1, 10, 0.9), "PiecewiseConstantDecay": ([1], [0.1, 0.2]), "CosineDecay": (0.1, 10),
-        "ConfusionMatrix": (3,), "InputLayer": ((4,),), "Constant": (0.5,), "MeanMetricWrapper": (None,)}
+        "ConfusionMatrix": (3,), "InputLayer": ((4,),), "Constant": (0.5,), "MeanMetricWrapper": (None,),
+        "ZeroPaddingShortcut": (4,)}
 MODELS = {"Functional", "Model", "Sequential"}
 CODE = {"Lambda"}  # saved by name, refused on loading: tests/layers/test_lambda.py
 

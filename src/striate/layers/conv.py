@@ -5,7 +5,7 @@ data_format) and the config form of regularizers and constraints.
 """
 import operator
 
-from striate import constraints, activations, initializers, ops, regularizers
+from striate import activations, backend, constraints, initializers, ops, regularizers
 from striate.layers.layer import InputSpec, Layer
 
 __all__ = ["Conv1D", "Conv2D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "Conv2DTranspose",
@@ -36,9 +36,10 @@ def padding_mode(layer, padding):
 
 
 def data_format_of(layer, data_format):
-    """``data_format`` checked; ``None`` is Keras's default image_data_format, ``'channels_last'``."""
+    """``data_format`` checked; ``None`` is ``backend.image_data_format()`` (``'channels_last'`` unless set), as
+    in Keras."""
     if data_format is None:
-        return "channels_last"
+        return backend.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(f"{layer}: data_format must be 'channels_last' or 'channels_first', "
                          f"received {data_format!r}")

@@ -58,6 +58,21 @@ def graph_order(inputs, outputs):
 
 
 
+def last_reads(nodes, outputs):
+    """For each of ``nodes`` (in running order), the ids of the tensors that no later node reads and that
+    are not among ``outputs``: a forward pass can drop them once that node has run."""
+    last = {}
+    for position, node in enumerate(nodes):
+        for t in node.inputs:
+            last[id(t)] = position
+    done = [[] for _ in nodes]
+    kept = {id(t) for t in outputs}
+    for key, position in last.items():
+        if key not in kept:
+            done[position].append(key)
+    return done
+
+
 class Model(Trainer, Layer):
     """A model: layers connected from inputs to outputs, with training (``compile``/``fit``).
 
@@ -94,6 +109,7 @@ class Model(Trainer, Layer):
         check_unique_names(self, self._layers)
         self._nodes = [n for n in nodes if not isinstance(n.layer, InputLayer)]
         self._fused = fusion.plan(self._nodes, self.outputs)
+        self._done_after = last_reads(self._nodes, self.outputs)
         self.built = True
 
     @property
@@ -136,18 +152,21 @@ class Model(Trainer, Layer):
     def _run(self, flat, training):
         """The layers' calls in graph order, from the checked inputs ``flat`` (one per model input)."""
         values = {id(t): x for t, x in zip(self.inputs, flat)}
-        for node in self._nodes:
+        for node, done in zip(self._nodes, self._done_after):
             arg = [values[id(t)] for t in node.inputs] if node.is_list else values[id(node.inputs[0])]
             run = self._fused.get(id(node))
             if run is not None:  # one of a pair of layers computed as one op (models/fusion.py)
                 out = run(node.layer, arg)
             else:
                 out = node.layer(arg, training=training, **node.kwargs)
+            del arg
             if len(node.outputs) == 1 and not isinstance(out, (list, tuple)):  # the common case, without a list
                 values[id(node.outputs[0])] = out
-                continue
-            for t, o in zip(node.outputs, _flatten(out)):
-                values[id(t)] = o
+            else:
+                for t, o in zip(node.outputs, _flatten(out)):
+                    values[id(t)] = o
+            for key in done:  # no later layer reads these: let them go (predict's peak memory)
+                del values[key]
         outs = [values[id(t)] for t in self.outputs]
         return outs if isinstance(self._nested_outputs, (list, tuple)) else outs[0]
 
