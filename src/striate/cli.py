@@ -1,4 +1,9 @@
-"""The ``striate`` command. ``striate demo`` reproduces the lectures' MNIST comparison."""
+"""The ``striate`` command: the lectures' demos.
+
+- ``striate demo``: the MNIST comparison of seed 000, a feed-forward net against a small CNN;
+- ``striate demo transfer``: transfer learning, digits 0-4 to 5-9 (:mod:`striate.demos.transfer`);
+- ``striate demo segmentation``: a U-Net on scenes of MNIST digits (:mod:`striate.demos.segmentation`).
+"""
 import argparse
 import sys
 import time
@@ -34,14 +39,9 @@ def _print_matrix(cm):
 def demo(args):
     import numpy as np
 
-    from striate import datasets, metrics, utils
+    from striate import demos, metrics, utils
     utils.set_random_seed(args.seed)
-    if args.dataset == "shapes":
-        data, name, why = datasets.shapes.load_data(), "shapes (embedded)", "asked for with --dataset shapes"
-    elif args.dataset == "mnist":
-        data, name, why = datasets.mnist.load_data(), "MNIST", "asked for with --dataset mnist"
-    else:
-        data, name, why = datasets.load_mnist_or_shapes()
+    data, name, why = demos.load_dataset(args.dataset)
     (x_train, y_train), (x_test, y_test) = data
     print(f"Dataset: {name} ({why}); {len(x_train)} training and {len(x_test)} test images")
     if args.limit:
@@ -71,19 +71,73 @@ def demo(args):
     return 0
 
 
+def transfer(args):
+    """``striate demo transfer``: :func:`striate.demos.transfer.run` with the command line's settings."""
+    from striate.demos import transfer as demo_transfer
+    demo_transfer.run(base_epochs=args.base_epochs, head_epochs=args.head_epochs,
+                      fine_tune_epochs=args.fine_tune_epochs, scratch_epochs=args.scratch_epochs,
+                      per_class=args.per_class, dataset=args.dataset, base_limit=args.limit or None,
+                      test_limit=args.test_limit or None, seed=args.seed, verbose=args.verbose)
+    return 0
+
+
+def segmentation(args):
+    """``striate demo segmentation``: :func:`striate.demos.segmentation.run` with the command line's settings."""
+    from striate.demos import segmentation as demo_segmentation
+    demo_segmentation.run(epochs=args.epochs, out_dir=args.out_dir, verbose=args.verbose,
+                          num_train=args.num_train, num_test=args.num_test, max_epochs=args.max_epochs,
+                          dataset=args.dataset, seed=args.seed)
+    return 0
+
+
+_DEMOS = (
+    ("", "the lectures' MNIST comparison: feed-forward net vs small CNN"),
+    ("transfer", "transfer learning from digits 0-4 to 5-9, 100 labelled images per class"),
+    ("segmentation", "a U-Net labels every pixel of scenes of MNIST digits"),
+)
+
+
+def _common_arguments(parser, verbose):
+    from striate.demos import DATASETS
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dataset", choices=DATASETS, default="auto",
+                        help="auto: MNIST when found, else the embedded shapes dataset (default)")
+    parser.add_argument("--verbose", type=int, default=verbose, choices=(0, 1, 2), help="fit's verbosity")
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="striate", description="striate: deep learning with the Keras API.")
+    listing = "\n".join(f"  {'striate demo ' + name:<27} {text}" for name, text in _DEMOS)
+    parser = argparse.ArgumentParser(prog="striate", description="striate: deep learning with the Keras API.",
+                                     epilog=f"demos:\n{listing}", formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command")
-    d = sub.add_parser("demo", help="the lectures' MNIST comparison: feed-forward net vs small CNN")
+    d = sub.add_parser("demo", help="the lectures' demos: striate demo [transfer|segmentation]",
+                       description=f"demos:\n{listing}", formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("--epochs", type=int, default=10)
     d.add_argument("--batch-size", type=int, default=32)
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--dataset", choices=("auto", "mnist", "shapes"), default="auto")
     d.add_argument("--limit", type=int, default=0, help="use only the first N training images")
-    d.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
+    _common_arguments(d, verbose=2)
+    # a demo's options follow its name: `striate demo transfer --seed 1`
+    which = d.add_subparsers(dest="demo", metavar="{transfer,segmentation}")
+    t = which.add_parser("transfer", help=_DEMOS[1][1], description=_DEMOS[1][1])
+    t.add_argument("--base-epochs", type=int, default=1, help="epochs of the base on digits 0-4")
+    t.add_argument("--head-epochs", type=int, default=20, help="epochs of the new head on the frozen base")
+    t.add_argument("--fine-tune-epochs", type=int, default=10, help="epochs with the base's top block unfrozen")
+    t.add_argument("--scratch-epochs", type=int, default=30, help="epochs of the network trained from scratch")
+    t.add_argument("--per-class", type=int, default=100, help="labelled images per new class")
+    t.add_argument("--limit", type=int, default=0, help="train the base on only the first N images")
+    t.add_argument("--test-limit", type=int, default=0, help="test on only the first N images of each half")
+    _common_arguments(t, verbose=0)
+    g = which.add_parser("segmentation", help=_DEMOS[2][1], description=_DEMOS[2][1])
+    g.add_argument("--epochs", type=int, default=None,
+                   help="epochs to train (default: until the test mean IoU reaches 0.90)")
+    g.add_argument("--max-epochs", type=int, default=30, help="the most epochs without --epochs")
+    g.add_argument("--num-train", type=int, default=6000, help="training scenes")
+    g.add_argument("--num-test", type=int, default=1000, help="test scenes")
+    g.add_argument("--out-dir", default=".", help="where segmentation.png is written")
+    _common_arguments(g, verbose=2)
     args = parser.parse_args(argv)
     if args.command == "demo":
-        return demo(args)
+        return {"transfer": transfer, "segmentation": segmentation}.get(args.demo, demo)(args)
     parser.print_help()
     return 1
 

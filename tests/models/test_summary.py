@@ -68,3 +68,22 @@ def test_sequential_add_pop_and_input_dim():
     model.pop()
     assert model.output_shape == (None, 64) and len(model.layers) == 1
     assert model.get_layer("dense") is model.layers[0]
+
+
+def test_nested_functional_models_and_long_names_print_as_keras():
+    import striate
+    inner_in = striate.Input(shape=(4,))
+    inner = striate.Model(inner_in, striate.layers.Dense(3, name="a_rather_long_dense_layer_name")(inner_in),
+                          name="inner")
+    x = striate.Input(shape=(4,))
+    model = striate.Model(x, inner(x), name="outer")
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "inner (Functional)" in text
+    inner_lines = []
+    inner.summary(print_fn=inner_lines.append)
+    table = "\n".join(inner_lines).splitlines()
+    assert any("a_rather_long_dense_layer_name" in line for line in table)
+    assert any(line.strip("│ ").startswith("(Dense)") for line in table), "the type wraps onto its own line"
+    assert len({len(line) for line in table if line.startswith(("│", "┃", "├", "└", "┏", "┡"))}) == 1

@@ -22,6 +22,29 @@ def _output_shape(layer, model):
     return str(shapes[0]) if len(shapes) == 1 else str(shapes)
 
 
+def _kind(layer):
+    """The type Keras shows: a functional model is "Functional", whatever its class is called here."""
+    from striate.models.model import Model
+    return "Functional" if type(layer) is Model and layer._functional else type(layer).__name__
+
+
+def _wrap(text, width):
+    lines, line = [], ""
+    for word in text.split(" "):
+        while len(word) > width:  # a word longer than the column: cut
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + [line] if line or not lines else lines
+
+
 def summary(model, print_fn=None, line_length=None):
     """Print the table; ``print_fn`` receives each line (default: print)."""
     from striate.models.sequential import Sequential
@@ -36,8 +59,14 @@ def summary(model, print_fn=None, line_length=None):
                                                        [t.node.layer for t in model.inputs]]
 
     def row(cells, left="│", mid="│", right="│"):
-        texts = [f" {cells[0]:<{cols[0] - 2}} ", f" {cells[1]:<{cols[1] - 2}} ", f" {cells[2]:>{cols[2] - 2}} "]
-        return left + mid.join(texts) + right
+        # a cell too long for its column goes on as many lines as it needs, broken at spaces (as Keras)
+        wrapped = [_wrap(str(c), w - 2) for c, w in zip(cells, cols)]
+        lines = []
+        for k in range(max(len(w) for w in wrapped)):
+            a, b, c = (w[k] if k < len(w) else "" for w in wrapped)
+            lines.append(left + mid.join([f" {a:<{cols[0] - 2}} ", f" {b:<{cols[1] - 2}} ",
+                                          f" {c:>{cols[2] - 2}} "]) + right)
+        return "\n".join(lines)
 
     def rule(l, m, r, fill="─"):
         return l + m.join(fill * c for c in cols) + r
@@ -49,7 +78,7 @@ def summary(model, print_fn=None, line_length=None):
     for i, layer in enumerate(layers):
         shape = _output_shape(layer, model) if model.built or model._functional else "?"
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        out(row([f"{layer.name} ({type(layer).__name__})", shape, params]))
+        out(row([f"{layer.name} ({_kind(layer)})", shape, params]))
         if i < len(layers) - 1:
             out(rule("├", "┼", "┤"))
     out(rule("└", "┴", "┘"))
