@@ -298,3 +298,23 @@ def test_conv_reads_inputs_of_any_strides(lowering):
             y = ops.conv_bias_activation(x, w, b, padding=padding, activation="relu").numpy()
             expected = ops.conv_bias_activation(x.copy(), w, b, padding=padding, activation="relu")
             np.testing.assert_allclose(y, expected.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("pool", [None, "max", "average"])
+def test_inference_lowers_a_few_images_at_a_time_with_the_same_bits(monkeypatch, engine, pool):
+    """Without a backward pass to keep the patches for, a large batch is lowered a few images at a
+    time (bounded memory): the outputs are the same bits as one lowering of the whole batch."""
+    from striate.autodiff import no_grad
+    conv_module = importlib.import_module("striate.ops.conv")  # the module, not ops.conv the function
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((7, 12, 12, 4)).astype("float32")
+    w = rng.standard_normal((3, 3, 4, 16)).astype("float32")
+    b = rng.standard_normal(16).astype("float32")
+    kwargs = {"max_pool": (2, 2)} if pool == "max" else {"average_pool": (2, 2)} if pool == "average" else {}
+
+    def run():
+        with no_grad():
+            return conv_module.Conv((1, 1), (1, 1), ((1, 1), (1, 1)), activation="relu", **kwargs)(x, w, b).numpy()
+    whole = run()
+    monkeypatch.setattr(conv_module, "INFERENCE_PATCHES", 1)  # two images at a time
+    np.testing.assert_array_equal(run(), whole)

@@ -33,6 +33,7 @@ class Function:
     """
 
     parents = ()
+    recording = True  # whether this call is recorded for backward (set before forward runs)
 
     def __call__(self, *inputs):
         # NOTE: this runs for every op of every step: one loop over the inputs (three list
@@ -48,8 +49,9 @@ class Function:
                 arrays.append(_raw(x))
                 needs.append(False)
                 parents.append(None)
+        self.recording = record = record and _grad_enabled[0]  # forward may skip what only backward needs
         out = self.forward(backend.xp(), *arrays)
-        if record and _grad_enabled[0]:
+        if record:
             self.needs_grad, self.parents = needs, parents
             return Tensor._make(out, self)
         return Tensor._make(out, None)

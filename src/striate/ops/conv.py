@@ -336,6 +336,11 @@ class _Windowed(Function):
         return pad_or_crop(xp, g, negate(self.pads))
 
 
+# The most bytes of patches an inference forward pass lowers at once (it takes two images at least, one
+# per thread).
+INFERENCE_PATCHES = 256 * 2 ** 20
+
+
 class Conv(_Windowed):
     """Convolution (cross-correlation, as in Keras) of NHWC images with a (kh, kw, in, out) kernel,
     optionally plus a bias and then ReLU or tanh in the same op (the Conv2D layer's hot path).
@@ -376,6 +381,15 @@ class Conv(_Windowed):
         x = self.pad(xp, x, w.shape[:2])
         self.padded_shape, self.w, self.has_bias = x.shape, w, b is not None
         self.strip = strip_width(w.shape, self.out_hw)
+        per_image = self.out_hw[0] * self.out_hw[1] * w.shape[0] * w.shape[1] * w.shape[2] * x.dtype.itemsize
+        if not self.recording and not self.strip and len(x) > 1 and per_image * len(x) > INFERENCE_PATCHES:
+            # nothing keeps the patches for a backward pass: lower a few images at a time, so that a
+            # large image's patch matrix (VGG16's 224x224x64 layers: 115 MB an image) stays bounded
+            step = max(2, INFERENCE_PATCHES // per_image)
+            return xp.concatenate([self.lowered_forward(xp, x[i:i + step], w, b) for i in range(0, len(x), step)])
+        return self.lowered_forward(xp, x, w, b)
+
+    def lowered_forward(self, xp, x, w, b):
         n, dtype = x.shape[0], xp.result_type(x, w)
         if self.strip:
             # the input columns under one strip: its wb outputs' windows, overlapping
