@@ -131,7 +131,7 @@ def main(argv=None):
     g.add_argument("--epochs", type=int, default=None,
                    help="epochs to train (default: until the test mean IoU reaches 0.90)")
     g.add_argument("--max-epochs", type=int, default=30, help="the most epochs without --epochs")
-    g.add_argument("--num-train", type=int, default=6000, help="training scenes")
+    g.add_argument("--num-train", type=int, default=4000, help="training scenes")
     g.add_argument("--num-test", type=int, default=1000, help="test scenes")
     g.add_argument("--out-dir", default=".", help="where segmentation.png is written")
     _common_arguments(g, verbose=2)

@@ -13,7 +13,7 @@ import striate  # noqa: E402
 from striate.applications import UNet  # noqa: E402
 
 
-def test_the_paper_s_network():
+def test_the_paper_s_network(capsys):
     model = UNet()
     assert model.count_params() == 31_030_658
     assert model.input_shape == (None, 572, 572, 1) and model.output_shape == (None, 388, 388, 2)
@@ -26,6 +26,8 @@ def test_the_paper_s_network():
     assert model.get_layer("up1_crop").cropping == ((88, 88), (88, 88))
     assert model.get_layer("up4_upconv").kernel.shape == (2, 2, 512, 1024)
     assert model.get_layer("predictions").kernel.shape == (1, 1, 64, 2)
+    model.summary()
+    assert "Total params: 31,030,658" in capsys.readouterr().out
 
 
 def keras_unet(input_shape, classes, padding, depth, filters, batch_norm):

@@ -671,6 +671,12 @@ METRIC_CASES = [
     ("Poisson", lambda: Mt.Poisson(), "binary"),
     ("ConfusionMatrix", lambda: Mt.ConfusionMatrix(C), "counts"),
     ("ConfusionMatrix-labels", lambda: Mt.ConfusionMatrix(C), "counts_col"),
+    ("IoU", lambda: Mt.IoU(C, [0, 1]), "exact"),
+    ("MeanIoU", lambda: Mt.MeanIoU(C), "exact"),
+    ("MeanIoU-ignore", lambda: Mt.MeanIoU(C, ignore_class=0), "exact"),
+    ("BinaryIoU", lambda: Mt.BinaryIoU(), "binary"),
+    ("OneHotIoU", lambda: Mt.OneHotIoU(C, [0, 2]), "onehot"),
+    ("OneHotMeanIoU", lambda: Mt.OneHotMeanIoU(C), "onehot"),
 ]
 _FUNCTION_KINDS = {"accuracy": "exact", "binary_accuracy": "binary", "categorical_accuracy": "onehot",
                    "sparse_categorical_accuracy": "sparse", "top_k_categorical_accuracy": "onehot",

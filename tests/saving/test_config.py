@@ -19,7 +19,8 @@ ARGS = {"Dense": (3,), "Conv2D": (2, 3), "Conv1D": (2, 3), "Conv2DTranspose": (2
         "RandomZoom": (0.1,), "RandomTranslation": (0.1, 0.2), "RandomContrast": (0.2,), "RandomBrightness": (0.2,),
         "ExponentialDecay": (0.1, 10, 0.9), "PiecewiseConstantDecay": ([1], [0.1, 0.2]), "CosineDecay": (0.1, 10),
         "ConfusionMatrix": (3,), "InputLayer": ((4,),), "Constant": (0.5,), "MeanMetricWrapper": (None,),
-        "ZeroPaddingShortcut": (4,)}
+        "ZeroPaddingShortcut": (4,), "IoU": (3, [0, 1]), "MeanIoU": (3,), "OneHotIoU": (3, [0, 1]),
+        "OneHotMeanIoU": (3,)}
 MODELS = {"Functional", "Model", "Sequential"}
 CODE = {"Lambda"}  # saved by name, refused on loading: tests/layers/test_lambda.py
 

@@ -47,7 +47,8 @@ def UNet(include_top=True, weights=None, input_tensor=None, input_shape=None, po
         padding: ``"valid"`` (the paper's unpadded convolutions: the output is smaller than the
             input) or ``"same"`` (the output has the input's size).
         depth: the number of down (and up) steps.
-        filters: the width of the first step; step ``i`` has ``filters * 2**i``.
+        filters: the width of the first down step (and of the last up step); each step down
+            doubles it, to ``filters * 2**depth`` at the bottom.
         batch_norm: whether to normalize each 3x3 convolution's output (see above).
 
     Returns:

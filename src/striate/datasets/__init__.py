@@ -3,12 +3,14 @@
 - ``mnist``, ``fashion_mnist``, ``cifar10`` and ``cifar100``: found under ``$STRIATE_DATA`` or
   ``~/.striate/datasets``, else downloaded, always checksum-verified.
 - ``shapes``: drawn on the spot, needs no files.
+- ``mnist_segmentation``: scenes of 2-4 MNIST digits with a class label per pixel.
 
 Example:
     >>> from striate.datasets import mnist
     >>> (x_train, y_train), (x_test, y_test) = mnist.load_data()
 """
 from striate.datasets import cifar10, cifar100, fashion_mnist, mnist, shapes
+from striate.datasets import mnist_scenes as mnist_segmentation
 from striate.datasets._files import DatasetError
 
 SHAPES_NAME = "shapes (embedded)"

