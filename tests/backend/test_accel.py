@@ -139,3 +139,88 @@ def test_conv_input_gradient_added_back_by_strips_gives_the_bits_of_numpy(stride
         return [y.numpy()] + [t.grad for t in inputs]
     for fast, numpy in zip(*_both_ways(run)):
         np.testing.assert_array_equal(fast, numpy)
+
+
+# -- sampling images: ops.image's Warp (affine_transform) and Sample (map_coordinates) -------------------
+def _spied(monkeypatch, name):
+    """The (order, mode, channels) of every kernel that the maker ``name`` of backend._kernels hands out."""
+    kernels = accel._load()
+    make, calls = getattr(kernels, name), []
+    monkeypatch.setattr(kernels, name, lambda *key: calls.append(key) or make(*key))
+    return calls
+
+
+def _warps(rng, batch):
+    """Transforms of every kind the kernel tells apart: rotations with zoom and shift; zoom and shift
+    alone (each axis on its own); projective; zoom far out (corners many periods away)."""
+    angle, zoom = rng.uniform(-0.7, 0.7, batch), rng.uniform(0.6, 1.5, batch)
+    t = np.zeros((batch, 8), np.float32)
+    t[:, [0, 4]] = (zoom * np.cos(angle))[:, None]
+    t[:, 1], t[:, 3] = -zoom * np.sin(angle), zoom * np.sin(angle)
+    t[:, [2, 5]] = rng.uniform(-6, 6, (batch, 2))
+    t[1::4, [1, 3]] = 0
+    t[2::4, 6:] = rng.uniform(-0.05, 0.05, (len(t[2::4]), 2))
+    t[3::4, [0, 4]] *= 25
+    return t
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
+def test_warp_kernel_gives_the_bits_of_numpy(interpolation, fill_mode, monkeypatch):
+    from striate.ops import image
+    rng = np.random.default_rng(5)
+    x, t = rng.random((12, 9, 7, 2), dtype=np.float32), _warps(rng, 12)
+    calls = _spied(monkeypatch, "warp_2d")
+    for transform in (t, t[0]):  # one per image, one for all
+        fast, numpy = _both_ways(lambda: image.affine_transform(x, transform, interpolation, fill_mode, 0.5).numpy())
+        np.testing.assert_array_equal(fast, numpy)
+    assert calls, "the kernel did not run"
+
+
+@pytest.mark.parametrize("order", [0, 1])
+@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
+def test_sample_kernel_gives_the_bits_of_numpy_at_every_position(order, fill_mode, monkeypatch):
+    # one point an image, so that each point's corners are found alone: near the image (a shift or a
+    # reflection away) by selects, farther by a division
+    from striate.ops.image import Sample
+    calls = _spied(monkeypatch, "sample_2d")
+    for height, width in ((1, 3), (2, 1), (3, 5)):
+        ys, xs = np.meshgrid(np.arange(-4 * height - 2, 4 * height + 2, 0.5, dtype=np.float32),
+                             np.arange(-4 * width - 2, 4 * width + 2, 0.5, dtype=np.float32))
+        ys, xs = ys.reshape(-1, 1), xs.reshape(-1, 1)
+        image = np.random.default_rng(height).random((1, height, width, 2), dtype=np.float32)
+        x = np.ascontiguousarray(np.broadcast_to(image, (len(ys), height, width, 2)))
+        fast, numpy = _both_ways(lambda: Sample(order, fill_mode, 0.5)(x, ys, xs).numpy())
+        np.testing.assert_array_equal(fast, numpy)
+    assert calls, "the kernel did not run"
+
+
+def test_sample_kernel_reads_inside_the_image_at_any_coordinate():
+    from striate.ops.image import Sample
+    x = np.random.default_rng(6).random((1, 4, 5, 2), dtype=np.float32) + 1
+    far = np.float32([1e30, -1e30, 3e9, -3e9, 2.0**22 + 1, -(2.0**23)])
+    ys, xs = np.stack([far, far[::-1]]).reshape(2, 1, -1)
+    odd = np.float32([[np.nan, np.inf, -np.inf]])
+    before = accel._state["wanted"]
+    backend.set_accelerated(True)
+    try:
+        for fill_mode in ("nearest", "wrap", "mirror", "reflect"):
+            out = Sample(1, fill_mode, 0.0)(x, ys, xs).numpy()
+            assert np.isin(out, x).all()  # a pixel (the weights are 1 and 0 that far out)
+            assert np.isnan(Sample(1, fill_mode, 0.0)(x, odd, odd).numpy()).all()  # NaN weights
+    finally:
+        backend.set_accelerated(before)
+
+
+@pytest.mark.parametrize("layer,factors", [("RandomRotation", (0.2,)), ("RandomZoom", (0.2,)),
+                                           ("RandomTranslation", (0.2, 0.2))])
+def test_geometric_layers_give_the_bits_of_numpy_on_mnist_sized_batches(layer, factors, monkeypatch):
+    import striate
+    x = np.random.default_rng(7).random((32, 28, 28, 1), dtype=np.float32)
+    calls = _spied(monkeypatch, "warp_2d")
+
+    def run():
+        return getattr(striate.layers, layer)(*factors, seed=3)(x, training=True).numpy()
+    fast, numpy = _both_ways(run)
+    np.testing.assert_array_equal(fast, numpy)
+    assert calls == [(1, 4, 1)]  # bilinear, reflect, one channel

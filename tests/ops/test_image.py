@@ -148,6 +148,24 @@ def test_affine_transform_gradient_of_a_projective_transform_shared_by_the_batch
     check_op(lambda x, t: image.affine_transform(x, t, fill_mode="nearest"), None, [x, t])
 
 
+@pytest.mark.parametrize("fill_mode", FILL_MODES)
+def test_affine_transform_of_float32_batches_as_keras_with_the_gradient_of_numpy(fill_mode, engine):
+    # float32 images go through striate[fast]'s kernel where it is on; the gradients are found after it
+    x, t = images((6, 8, 9, 2)).astype("float32"), transforms(6).astype("float32")
+    t[1, [1, 3]] = 0  # zoom and shift alone
+    same_as_keras(image.affine_transform(x, t, fill_mode=fill_mode, fill_value=0.5),
+                  kimage.affine_transform(x, t.copy(), fill_mode=fill_mode, fill_value=0.5))
+    grads = []
+    for accelerated in (engine != "numpy", False):  # (the engine fixture restores the setting)
+        backend.set_accelerated(accelerated)
+        xs, ts = Tensor(x, requires_grad=True), Tensor(t, requires_grad=True)
+        image.affine_transform(xs, ts, fill_mode=fill_mode, fill_value=0.5).backward(
+            np.random.default_rng(1).standard_normal(x.shape).astype("float32"))
+        grads.append((xs.grad, ts.grad))
+    for got, numpy in zip(*grads):
+        np.testing.assert_array_equal(got, numpy)
+
+
 def test_affine_transform_of_integer_images_rounds():
     x, t = rng.integers(0, 256, (2, 6, 7, 3)).astype("uint8"), transforms(2)
     same_as_keras(image.affine_transform(x, t), kimage.affine_transform(x, t.copy()), tol=0)

@@ -1,25 +1,29 @@
 """Image ops with the names, arguments and numbers of ``keras.ops.image`` (its PyTorch backend).
 
-Two ops do the work, each over a whole batch at once:
+Three ops do the work, each over a whole batch at once:
 
 - ``Separable``: a linear map along the spatial axes, one (out, in) matrix per axis: resize's
   interpolation (nearest, bilinear, bicubic, antialiased or not) and gaussian_blur's kernel. Its
   backward applies the transposed matrices.
 - ``Sample``: the images' values at fractional coordinates (nearest or bilinear), the corners outside
-  an image resolved by the fill mode: map_coordinates, affine_transform, elastic_transform. Its
-  backward scatters the gradient onto the corners with one ``bincount``.
+  an image resolved by the fill mode: map_coordinates, elastic_transform. Its backward scatters the
+  gradient onto the corners with one ``bincount``.
+- ``Warp``: ``Sample`` at the points that projective transforms take each pixel from:
+  affine_transform, and with it the geometric augmentation layers.
+
+With striate[fast], ``Sample`` and ``Warp`` run float32 images through compiled kernels
+(``backend._kernels``), which give the same bits.
 
 Cropping, padding and the colour conversions are composed of differentiable ops.
 """
 import functools
-import itertools
 import math
 import operator
 
 from striate import backend
 from striate.autodiff import Function, Tensor
+from striate.backend import accel
 from striate.ops._base import tensor
-from striate.ops.linalg import MatMul
 from striate.ops.math import Abs, Cast, Clip, Maximum, Minimum, Where
 from striate.ops.reduce import Sum
 from striate.ops.shape import GetItem, Pad, Reshape, Stack, Transpose
@@ -85,13 +89,54 @@ def _mod(xp, index, n):
     return index - n * xp.floor(index / n)
 
 
+def _folded_range(size, fill_mode):
+    """The positions ``(lowest, highest)`` that ``_fold`` leaves, for corners along an axis of ``size``."""
+    if fill_mode == "constant":  # below -1 and above size, both corners are in the border: as -2 and size
+        return -2, size
+    if fill_mode == "nearest":
+        return -1, size - 1
+    return 0, {"wrap": size, "reflect": 2 * size}.get(fill_mode, max(2 * size - 2, 1)) - 1
+
+
+def _fold(xp, index, size, fill_mode):
+    """Integer-valued float positions ``index`` moved into ``_folded_range``, where ``corner_table``
+    resolves them: clipped (past the edges, every position gives the same pixels), or taken modulo the
+    fill's period."""
+    low, high = _folded_range(size, fill_mode)
+    if low < 0:
+        return xp.minimum(xp.maximum(index, low, out=index), high, out=index)
+    return _mod(xp, index, high + 1)
+
+
+def corner_table(size, stride, fill_mode, corners):
+    """(corners, positions) intp: for each position of ``_folded_range`` (from 0 up, then the negative
+    ones, so that ``take`` reads position -1 at -1) and its ``corners`` (1: itself; 2: and the next),
+    the offset (pixel times ``stride``) of the pixel it takes in planes bordered as ``Sample`` borders
+    them."""
+    xp = backend.xp()
+    low, high = _folded_range(size, fill_mode)
+    positions = xp.roll(xp.arange(low, high + 1, dtype=xp.float64), low)
+    return xp.stack([fix_index(xp, positions + j, size, fill_mode) * stride for j in range(corners)]).astype(xp.intp)
+
+
+def _outer(combine, a, b):
+    """``combine`` of every row of ``a`` (K, ...) with every row of ``b`` (L, ...), ``b``'s varying fastest:
+    (K * L, ...)."""
+    out = combine(a[:, None], b[None])
+    return out.reshape((-1,) + out.shape[2:])
+
+
 class Sample(Function):
     """Values of images ``(batch, *spatial, channels)`` at fractional coordinates: ``forward(images,
-    *coordinates)`` takes one ``(batch, points)`` array per spatial axis and returns ``(batch, points,
-    channels)``, every channel sampled at the same points.
+    *coordinates)`` takes one ``(batch, points)`` array per spatial axis (or ``(1, points)``, shared by
+    the batch) and returns ``(batch, points, channels)``, every channel sampled at the same points.
 
     ``order`` 0 takes the nearest pixel (halves round to even), 1 interpolates linearly between the 2**d
     surrounding pixels. A pixel outside the image takes the value ``fill_mode`` gives it.
+
+    With striate[fast], float32 images of two spatial axes are sampled by a compiled kernel
+    (``backend._kernels.sample_2d``), the same bits as here (where NumPy's ``take`` raises an IndexError
+    for NaN or infinite coordinates, it reads inside the image), split across striate's threads by images.
     """
 
     # NOTE: the images are gathered from as channel planes (channels, batch * pixels): gathering
@@ -101,51 +146,92 @@ class Sample(Function):
         self.order, self.fill_mode, self.fill_value = order, fill_mode, fill_value
 
     def forward(self, xp, images, *coordinates):
-        batch, spatial, channels = len(images), images.shape[1:-1], images.shape[-1]
-        coordinates = [xp.broadcast_to(c, (batch, c.shape[-1])).ravel() for c in coordinates]
-        planes = xp.moveaxis(images, -1, 0)
-        if self.fill_mode == "constant":
-            # NOTE: Keras gives a corner outside the image the fill value; a one-pixel border of it,
-            # with the corners clipped into the border, does the same without masks.
-            planes = xp.pad(planes, [(0, 0), (0, 0)] + [(1, 1)] * len(spatial), constant_values=self.fill_value)
-        self.batch, self.padded_shape = batch, planes.shape
-        self.planes = xp.ascontiguousarray(planes).reshape(channels, -1)
-        strides = [math.prod(planes.shape[k + 3:]) for k in range(len(spatial))]
-        points = len(coordinates[0]) // batch
-        offsets = [[xp.repeat(xp.arange(batch) * math.prod(planes.shape[2:]), points)]]  # each image's start
-        self.axis_weights = []  # per axis: the weights of its lower and upper corner
-        for c, size, stride in zip(coordinates, spatial, strides):
-            if self.order == 0:
-                corners = [xp.rint(c)]
-            else:
-                lower = xp.floor(c)
-                upper = c - lower
-                corners = [lower, lower + 1]
-                self.axis_weights.append((1 - upper, upper))
-            offsets.append([fix_index(xp, i, size, self.fill_mode).astype(xp.intp) * stride for i in corners])
-        # every corner (2**d of them for order 1) of every point: (corners * points,) and (corners, points)
-        self.index = xp.concatenate(_corner_products(offsets, operator.add))
-        values = xp.take(self.planes, self.index, axis=1).reshape(channels, -1, len(coordinates[0]))
-        if self.order == 0:
-            out = values[:, 0]
-        else:
-            self.weights = xp.stack(_corner_products(self.axis_weights, operator.mul))
-            out = xp.einsum("ckn,kn->cn", values, self.weights)
-        return xp.ascontiguousarray(out.T).reshape(batch, points, channels)
+        # NOTE: the corners and planes that backward needs are made on first use: augmentation's images
+        # and transforms need no gradient, and the compiled kernel makes neither
+        self.images, self.coordinates, self.found, self.flat = images, coordinates, None, None
+        if len(coordinates) == 2 and _compiles(images, *coordinates):
+            return self.compiled(xp, "sample_2d", coordinates[0].shape[-1], *coordinates)
+        index, weights, _ = self.corners(xp)
+        values = xp.take(self.planes(xp), index, axis=1)  # (channels, corners, batch, points)
+        out = values[:, 0] if weights is None else xp.multiply(values, weights, out=values).sum(axis=1)
+        return xp.ascontiguousarray(out.transpose(1, 2, 0))
+
+    def compiled(self, xp, name, points, *per_image):
+        """(batch, points, channels) by the compiled kernel ``name`` (``backend._kernels``) of ``self.images``
+        and ``per_image`` arrays (a row for each image, or one for all), split by images across threads."""
+        images = xp.ascontiguousarray(self.images)
+        per_image = [xp.ascontiguousarray(a) for a in per_image]
+        out = xp.empty((len(images), points, images.shape[-1]), dtype=images.dtype)
+        kernel = getattr(accel.kernels(), name)(self.order, FILL_MODES.index(self.fill_mode), images.shape[-1])
+        fill = images.dtype.type(self.fill_value)
+        cost = out.size * (4 << self.order)  # (measured: 2 to 3 ns a value, as a few passes over it)
+        if backend.runs_whole(len(images), cost, kind="elementwise"):
+            kernel(images, *per_image, fill, out)
+            return out
+
+        def part(s):
+            kernel(images[s], *(a if len(a) == 1 else a[s] for a in per_image), fill, out[s])
+        backend.parallel(part, len(images), cost, kind="elementwise")
+        return out
+
+    def planes(self, xp):
+        """The images as contiguous channel planes (channels, batch * pixels), bordered by one pixel of the
+        fill value for ``"constant"``; made once."""
+        if self.flat is None:
+            planes = xp.moveaxis(self.images, -1, 0)
+            if self.fill_mode == "constant":
+                # NOTE: Keras gives a corner outside the image the fill value; a one-pixel border of it,
+                # with the corners clipped into the border, does the same without masks.
+                bordered = xp.full(planes.shape[:2] + tuple(n + 2 for n in planes.shape[2:]), self.fill_value,
+                                   dtype=planes.dtype)
+                bordered[(slice(None), slice(None)) + (slice(1, -1),) * (planes.ndim - 2)] = planes
+                planes = bordered
+            self.flat = xp.ascontiguousarray(planes).reshape(len(planes), -1)
+        return self.flat
+
+    def planes_shape(self):
+        """(channels, batch, *spatial) of ``planes``, bordered."""
+        border = 2 if self.fill_mode == "constant" else 0
+        return (self.images.shape[-1],) + self.images.shape[:1] + tuple(n + border for n in self.images.shape[1:-1])
+
+    def corners(self, xp):
+        """Every corner of every point (2**d of them for order 1, the last axis varying fastest): its offset
+        in ``planes`` (corners, batch, points), its weight (corners, batch or 1, points; None for order 0),
+        and per axis the weights of its lower and upper corner; made once."""
+        if self.found is None:
+            shape = self.planes_shape()
+            starts = xp.arange(len(self.images), dtype=xp.intp) * math.prod(shape[2:])  # each image's plane offset
+            index, weights, axis_weights = starts[None, :, None], None, []
+            for k, (c, size) in enumerate(zip(self.coordinates, self.images.shape[1:-1])):
+                position = xp.rint(c) if self.order == 0 else xp.floor(c)
+                if self.order == 1:
+                    w = xp.empty((2,) + c.shape, dtype=c.dtype)
+                    xp.subtract(c, position, out=w[1])
+                    xp.subtract(1, w[1], out=w[0])
+                    axis_weights.append(w)
+                    weights = w if weights is None else _outer(operator.mul, weights, w)
+                table = _constant(corner_table, size, math.prod(shape[k + 3:]), self.fill_mode, self.order + 1)
+                offsets = xp.take(table, _fold(xp, position, size, self.fill_mode).astype(xp.intp), axis=1)
+                index = _outer(operator.add, index, offsets)
+            self.found = index, weights, axis_weights
+        return self.found
 
     def backward(self, xp, gy):
-        gy = xp.ascontiguousarray(gy.reshape(-1, len(self.planes)).T)  # (channels, batch * points)
+        gy = xp.moveaxis(gy, -1, 0)  # (channels, batch, points)
         grads = [self.images_grad(xp, gy) if self.needs_grad[0] else None]
-        for k in range(len(self.needs_grad) - 1):
+        for k in range(len(self.coordinates)):
             grads.append(self.coordinate_grad(xp, gy, k) if self.needs_grad[k + 1] else None)
         return tuple(grads)
 
     def images_grad(self, xp, gy):
         # NOTE: one bincount per channel plane: one over all planes at once is slower (its output no
         # longer fits in cache, and its index array is C times as long)
-        shares = gy[:, None] if self.order == 0 else gy[:, None] * self.weights
-        g = xp.stack([xp.bincount(self.index, s.ravel(), minlength=self.planes.shape[1]) for s in shares])
-        g = g.astype(gy.dtype).reshape(self.padded_shape)
+        index, weights, _ = self.corners(xp)
+        shape = self.planes_shape()
+        shares = gy[:, None] if weights is None else gy[:, None] * weights  # (channels, corners, batch, points)
+        index = index.ravel()
+        g = xp.stack([xp.bincount(index, s.ravel(), minlength=math.prod(shape[1:])) for s in shares])
+        g = g.astype(gy.dtype).reshape(shape)
         if self.fill_mode == "constant":
             g = g[(slice(None), slice(None)) + (slice(1, -1),) * (g.ndim - 2)]
         return xp.ascontiguousarray(xp.moveaxis(g, 0, -1))
@@ -154,18 +240,59 @@ class Sample(Function):
         # NOTE: d(weight of a corner)/d(coordinate k) is the same product of weights with axis k's
         # (1 - t, t) replaced by (-1, +1); rounding (order 0) has no gradient.
         if self.order == 0:
-            return xp.zeros((self.batch, gy.shape[1] // self.batch), dtype=gy.dtype)
-        values = xp.take(self.planes, self.index, axis=1).reshape(len(gy), -1, gy.shape[1])
-        ones = xp.ones(gy.shape[1], dtype=gy.dtype)
-        slopes = xp.stack(_corner_products([(-ones, ones) if j == k else w for j, w in enumerate(self.axis_weights)],
-                                           operator.mul))
-        return xp.einsum("ckn,cn,kn->n", values, gy, slopes).reshape(self.batch, -1)
+            return xp.zeros(gy.shape[1:], dtype=gy.dtype)
+        index, _, axis_weights = self.corners(xp)
+        values = xp.take(self.planes(xp), index, axis=1)  # (channels, corners, batch, points)
+        ramp = xp.asarray([-1, 1], dtype=gy.dtype).reshape(2, 1, 1)
+        slopes = functools.reduce(functools.partial(_outer, operator.mul),
+                                  [ramp if j == k else w for j, w in enumerate(axis_weights)])
+        return ((values * gy[:, None]).sum(axis=0) * slopes).sum(axis=0)
 
 
-def _corner_products(factors, combine):
-    """For every corner (one choice along each axis, the last axis varying fastest), its factors along
-    all axes combined: ``factors`` holds, per axis, one factor per choice."""
-    return [functools.reduce(combine, choice) for choice in itertools.product(*factors)]
+def projective_points(xp, transforms, height, width):
+    """The points that projective ``transforms`` (n, 8) take the pixels of ``(height, width)`` images
+    from: ``[rows, columns]``, each (n, height * width). Pixel (x, y) reads ``((a0 x + a1 y + a2) / k,
+    (b0 x + b1 y + b2) / k)``, ``k = c0 x + c1 y + 1``."""
+    a0, a1, a2, b0, b1, b2, c0, c1 = (transforms[:, k, None, None] for k in range(8))
+    x, y = xp.arange(width, dtype=transforms.dtype), xp.arange(height, dtype=transforms.dtype)[:, None]
+    k = c0 * x + c1 * y + 1
+    return [((p * x + q * y + r) / k).reshape(len(transforms), -1) for p, q, r in ((b0, b1, b2), (a0, a1, a2))]
+
+
+class Warp(Sample):
+    """Images ``(batch, height, width, channels)`` sampled as ``Sample`` samples them, at the points that
+    projective transforms ``(batch or 1, 8)`` take their pixels from (``projective_points``):
+    ``forward(images, transforms)`` returns images of the same shape.
+
+    With striate[fast], float32 images are warped by one compiled kernel that computes each point as it
+    samples there (``backend._kernels.warp_2d``), the same bits as here.
+    """
+
+    def forward(self, xp, images, transforms):
+        self.transforms, (height, width) = transforms, images.shape[1:3]
+        if not _compiles(images, transforms):
+            return super().forward(xp, images, *projective_points(xp, transforms, height, width)).reshape(images.shape)
+        self.images, self.coordinates, self.found, self.flat = images, None, None, None
+        return self.compiled(xp, "warp_2d", height * width, transforms).reshape(images.shape)
+
+    def backward(self, xp, gy):
+        t, (height, width) = self.transforms, self.images.shape[1:3]
+        if self.coordinates is None:
+            self.coordinates = projective_points(xp, t, height, width)
+        gy = xp.moveaxis(gy.reshape(len(gy), height * width, -1), -1, 0)  # (channels, batch, points)
+        if not self.needs_grad[1]:
+            return self.images_grad(xp, gy), None
+        # NOTE: d(u / k)/d(a0, a1, a2) = (x, y, 1) / k and d(u / k)/d(c0, c1) = -(u / k) (x, y) / k, the same
+        # for v / k and the b's: each point's three shares times (x, y, 1), summed over the points
+        g_rows, g_cols = (self.coordinate_grad(xp, gy, k) for k in (0, 1))
+        if len(t) < len(g_rows):  # one transform for all images
+            g_rows, g_cols = g_rows.sum(axis=0, keepdims=True), g_cols.sum(axis=0, keepdims=True)
+        grid = _constant(pixel_grid, height, width, t.dtype)  # (x, y, 1) of each pixel
+        k = t[:, 6:] @ grid[:2] + 1
+        rows, cols = self.coordinates
+        shares = xp.stack([g_cols / k, g_rows / k, -(g_cols * cols + g_rows * rows) / k], axis=1)
+        g_t = (shares @ grid.T).reshape(len(t), 9)[:, :8]
+        return (self.images_grad(xp, gy) if self.needs_grad[0] else None), g_t
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -216,6 +343,13 @@ _constants = {}
 def _constant(make, *args):
     """``make(*args)``, made once per array module and arguments: the matrices and grids every step reuses."""
     return backend.memo(_constants, (make.__name__, id(backend.xp())) + args, lambda: make(*args))
+
+
+def _compiles(images, *arrays):
+    """Whether the compiled sampling kernels (striate[fast]) are in use and take ``images`` (B, H, W, C) and
+    ``arrays``: all float32, and H*W*C under 2**22 (the kernels reckon offsets in float32)."""
+    return (accel.kernels() is not None and math.prod(images.shape[1:]) < 1 << 22
+            and all(a.dtype == "float32" for a in (images,) + arrays))
 
 
 def _choice(op, name, value, allowed):
@@ -458,11 +592,12 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
 
 
 # -- sampling at coordinates -----------------------------------------------------------------
-def _sampler(op, interpolation, fill_mode, fill_value):
-    """The Sample op for ``interpolation`` (``"nearest"`` or ``"bilinear"``) and ``fill_mode``, both checked."""
+def _sampler(op, interpolation, fill_mode, fill_value, kind=Sample):
+    """The ``kind`` op (``Sample`` or ``Warp``) for ``interpolation`` (``"nearest"`` or ``"bilinear"``) and
+    ``fill_mode``, both checked."""
     _choice(op, "interpolation", interpolation, tuple(INTERPOLATION_ORDERS))
     _choice(op, "fill_mode", fill_mode, FILL_MODES)
-    return Sample(INTERPOLATION_ORDERS[interpolation], fill_mode, fill_value)
+    return kind(INTERPOLATION_ORDERS[interpolation], fill_mode, fill_value)
 
 
 def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value=0):
@@ -553,7 +688,7 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
         >>> keras.ops.image.affine_transform(x, shift)[..., 0].numpy()
         array([[1., 2., 3., 0.]], dtype=float32)
     """
-    sample = _sampler("affine_transform", interpolation, fill_mode, fill_value)
+    warp = _sampler("affine_transform", interpolation, fill_mode, fill_value, Warp)
     x, restore = _batched("affine_transform", images, data_format)
     dtype = x.dtype
     x = _as_float(x)
@@ -563,11 +698,7 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
                          f"the images ({len(x)}), received shape {t.shape}")
     if t.dtype != x.dtype:
         t = Cast(x.dtype)(t)
-    matrix = Reshape((-1, 3, 3))(Pad(((0, 0), (0, 1)), 1)(Reshape((-1, 8))(t)))
-    points = MatMul()(matrix, _constant(pixel_grid, x.shape[1], x.shape[2], x.dtype))  # x', y' and k
-    k = points[:, 2]
-    out = sample(x, points[:, 1] / k, points[:, 0] / k)
-    return restore(_like(Reshape(x.shape)(out), dtype))
+    return restore(_like(warp(x, t if t.ndim == 2 else Reshape((1, 8))(t)), dtype))
 
 
 # -- cropping and padding --------------------------------------------------------------------
