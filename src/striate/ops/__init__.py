@@ -1941,6 +1941,7 @@ Tensor.astype = cast
 from striate.ops.nn import *  # noqa: E402,F401,F403  activations, losses, dropout, normalization
 from striate.ops.conv import *  # noqa: E402,F401,F403  conv, depthwise_conv, conv_transpose
 from striate.ops.pool import *  # noqa: E402,F401,F403  max_pool, average_pool
+from striate.ops.lrn import *  # noqa: E402,F401,F403  local_response_normalization
 from striate.ops.creation import *  # noqa: E402,F401,F403  ones, zeros, full, arange, linspace, eye, ...
 from striate.ops.predicates import *  # noqa: E402,F401,F403  comparisons, logical ops, isnan, any, all, ...
 from striate.ops import image  # noqa: E402
