@@ -303,10 +303,10 @@ def _sample_span(image, dst, start, ys, xs, points, h, w, c, order, mode, addres
     _gather(image, dst, start, points, c, order, addresses, weights)
 
 
-# NOTE: the kernels below are compiled for each (order, mode, channels), in 1 to 4 s, and cached on
-# disk: with these constant, the checks of the mode leave the loops and the channels' loop unrolls
-# (as arguments, the kernel took twice as long: 28x28x1 images, bilinear). Their helpers are inlined
-# by LLVM (``forceinline``); Numba's own inlining took 10 s a kernel.
+# NOTE: the kernels below are compiled for each (order, mode, channels) and cached on disk: with these
+# constant, the checks of the mode leave the loops and the channels' loop unrolls (as arguments,
+# those checks ran inside the loops). Their helpers are inlined by LLVM
+# (``forceinline``), which compiles much faster than Numba's own inlining.
 def sample_2d(order, mode, channels):
     """The kernel ``(images, ys, xs, fill, out)``: ``out`` (B, P, C) = float32 ``images`` (B, H, W, C) at
     rows ``ys`` and columns ``xs`` (B or 1, P): the nearest pixel (``order`` 0, halves to even) or the

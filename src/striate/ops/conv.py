@@ -384,7 +384,7 @@ class Conv(_Windowed):
         per_image = self.out_hw[0] * self.out_hw[1] * w.shape[0] * w.shape[1] * w.shape[2] * x.dtype.itemsize
         if not self.recording and not self.strip and len(x) > 1 and per_image * len(x) > INFERENCE_PATCHES:
             # nothing keeps the patches for a backward pass: lower a few images at a time, so that a
-            # large image's patch matrix (VGG16's 224x224x64 layers: 115 MB an image) stays bounded
+            # large image's patch matrix (kh*kw*C_in values per output pixel) stays bounded
             step = max(2, INFERENCE_PATCHES // per_image)
             return xp.concatenate([self.lowered_forward(xp, x[i:i + step], w, b) for i in range(0, len(x), step)])
         return self.lowered_forward(xp, x, w, b)

@@ -140,8 +140,8 @@ class Sample(Function):
     """
 
     # NOTE: the images are gathered from as channel planes (channels, batch * pixels): gathering
-    # rows of a few channels and weighting them (a broadcast over 3 values) is several times slower
-    # per value than the same on planes, which cost one transpose of the result.
+    # rows of a few channels and weighting them (a broadcast over 3 values) costs more per value
+    # than the same on planes, which cost one transpose of the result.
     def __init__(self, order, fill_mode, fill_value):
         self.order, self.fill_mode, self.fill_value = order, fill_mode, fill_value
 

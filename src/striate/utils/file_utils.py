@@ -52,7 +52,7 @@ def download(url, target, verify=None):
         >>> (folder / "b.txt").read_text()
         'hello'
     """
-    # On use: urllib.request brings http.client and ssl (15 ms); striate.saving imports the models,
+    # On use: urllib.request brings http.client and ssl (slow to import); striate.saving imports the models,
     # which import striate.utils.
     import http.client
     import urllib.request
