@@ -1,7 +1,7 @@
 """AlexNet (Krizhevsky, Sutskever and Hinton, 2012), the network that won ImageNet 2012 and started the
 deep-learning era of computer vision."""
 from striate import layers
-from striate.applications import lecture_utils
+from striate.applications import imagenet_utils, lecture_utils
 
 
 def AlexNet(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
@@ -60,10 +60,10 @@ def AlexNet(include_top=True, weights=None, input_tensor=None, input_shape=None,
     x, inputs = lecture_utils.model_input(input_tensor, input_shape, default_size=227, min_size=67,
                                           include_top=include_top)
     x = layers.Conv2D(96, 11, strides=4, activation="relu", name="conv1")(x)
-    x = layers.LocalResponseNormalization(axis=lecture_utils.channel_axis(), name="norm1")(x)
+    x = layers.LocalResponseNormalization(axis=imagenet_utils.channel_axis(), name="norm1")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
     x = layers.Conv2D(256, 5, padding="same", groups=2, activation="relu", name="conv2")(x)
-    x = layers.LocalResponseNormalization(axis=lecture_utils.channel_axis(), name="norm2")(x)
+    x = layers.LocalResponseNormalization(axis=imagenet_utils.channel_axis(), name="norm2")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool2")(x)
     x = layers.Conv2D(384, 3, padding="same", activation="relu", name="conv3")(x)
     x = layers.Conv2D(384, 3, padding="same", groups=2, activation="relu", name="conv4")(x)

@@ -2,7 +2,7 @@
 ImageNet 2014: wide modules of parallel 1x1, 3x3 and 5x5 convolutions and max pooling, made affordable
 by 1x1 reductions (the Network-in-Network idea)."""
 from striate import layers
-from striate.applications import lecture_utils
+from striate.applications import imagenet_utils, lecture_utils
 
 # Table 1 of the paper: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj of each inception module.
 INCEPTION_FILTERS = {
@@ -19,7 +19,7 @@ def _conv(x, filters, kernel_size, name, strides=1):
 
 def _lrn(x, name):
     # The authors' Caffe model's normalization: 5 channels, alpha 1e-4 / 5 in the paper's formula, k=1.
-    return layers.LocalResponseNormalization(size=5, alpha=2e-5, beta=0.75, k=1.0, axis=lecture_utils.channel_axis(),
+    return layers.LocalResponseNormalization(size=5, alpha=2e-5, beta=0.75, k=1.0, axis=imagenet_utils.channel_axis(),
                                              name=name)(x)
 
 
@@ -49,7 +49,7 @@ def inception_module(x, filters, name):
     branch5 = _conv(_conv(x, reduce5, 1, f"{name}_5x5_reduce"), fives, 5, f"{name}_5x5")
     pooled = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
     branch_pool = _conv(pooled, proj, 1, f"{name}_pool_proj")
-    return layers.Concatenate(axis=lecture_utils.channel_axis(), name=f"{name}_output")(
+    return layers.Concatenate(axis=imagenet_utils.channel_axis(), name=f"{name}_output")(
         [branch1, branch3, branch5, branch_pool])
 
 

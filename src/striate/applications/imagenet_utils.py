@@ -30,6 +30,17 @@ def _check_data_format(data_format):
     return data_format
 
 
+def channel_axis():
+    """The channel axis of images in ``backend.image_data_format()``: -1 (channels last) or 1.
+
+    Example:
+        >>> from striate.applications.imagenet_utils import channel_axis
+        >>> channel_axis()
+        -1
+    """
+    return -1 if backend.image_data_format() == "channels_last" else 1
+
+
 def _channel_axis(ndim, data_format):
     """The colour axis of an image (``ndim`` 3) or a batch of images (4)."""
     return ndim - 1 if data_format == "channels_last" else 0 if ndim == 3 else 1

@@ -37,17 +37,6 @@ def check_weights(weights, architecture):
                          f"received weights={weights!r}")
 
 
-def channel_axis():
-    """The channel axis of images in ``backend.image_data_format()``: -1 (channels last) or 1.
-
-    Example:
-        >>> from striate.applications.lecture_utils import channel_axis
-        >>> channel_axis()
-        -1
-    """
-    return -1 if backend.image_data_format() == "channels_last" else 1
-
-
 def model_input(input_tensor, input_shape, default_size, min_size, include_top):
     """The image input of a model function: ``(image tensor, model inputs)``, with ``input_shape``
     checked as Keras applications check it (``imagenet_utils.obtain_input_shape``).

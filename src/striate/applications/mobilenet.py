@@ -22,21 +22,17 @@ _BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), 
            (512, 1), (1024, 2), (1024, 1))
 
 
-def _channel_axis():
-    return 1 if backend.image_data_format() == "channels_first" else -1
-
-
 def _conv_block(x, filters, alpha, strides):
     """The first layer: a 3x3 convolution of ``int(filters * alpha)`` filters, batch normalization, ReLU6."""
     x = layers.Conv2D(int(filters * alpha), (3, 3), padding="same", use_bias=False, strides=strides, name="conv1")(x)
-    x = layers.BatchNormalization(axis=_channel_axis(), name="conv1_bn")(x)
+    x = layers.BatchNormalization(axis=imagenet_utils.channel_axis(), name="conv1_bn")(x)
     return layers.ReLU(6.0, name="conv1_relu")(x)
 
 
 def _depthwise_conv_block(x, pointwise_filters, alpha, depth_multiplier, strides, block_id):
     """A 3x3 depthwise convolution (strided ones pad the bottom and right by one, then use 'valid'), then a
     1x1 convolution of ``int(pointwise_filters * alpha)`` filters, each with batch normalization and ReLU6."""
-    axis = _channel_axis()
+    axis = imagenet_utils.channel_axis()
     if strides != (1, 1):
         x = layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"conv_pad_{block_id}")(x)
     x = layers.DepthwiseConv2D((3, 3), padding="same" if strides == (1, 1) else "valid",

@@ -1,7 +1,7 @@
 """The CIFAR-10 ResNets of He et al. (2016, "Deep Residual Learning for Image Recognition", section 4.2):
 ResNet20, 32, 44, 56 and 110, the paper's experiment that depth keeps helping once blocks are residual."""
 from striate import layers
-from striate.applications import lecture_utils
+from striate.applications import imagenet_utils, lecture_utils
 
 _STAGE_FILTERS = (16, 32, 64)
 
@@ -28,15 +28,15 @@ def basic_block(x, filters, stride=1, name=None):
         (None, 16, 16, 32)
     """
     shortcut = x
-    if stride != 1 or x.shape[lecture_utils.channel_axis()] != filters:
+    if stride != 1 or x.shape[imagenet_utils.channel_axis()] != filters:
         shortcut = layers.ZeroPaddingShortcut(filters, strides=stride, name=f"{name}_shortcut")(x)
     x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, kernel_initializer="he_normal",
                       name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=lecture_utils.channel_axis(), name=f"{name}_1_bn")(x)
+    x = layers.BatchNormalization(axis=imagenet_utils.channel_axis(), name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer="he_normal",
                       name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=lecture_utils.channel_axis(), name=f"{name}_2_bn")(x)
+    x = layers.BatchNormalization(axis=imagenet_utils.channel_axis(), name=f"{name}_2_bn")(x)
     x = layers.Add(name=f"{name}_add")([shortcut, x])
     return layers.Activation("relu", name=f"{name}_out")(x)
 
@@ -87,7 +87,7 @@ def ResNetCIFAR(depth, include_top=True, weights=None, input_tensor=None, input_
     x, inputs = lecture_utils.model_input(input_tensor, input_shape, default_size=32, min_size=8,
                                           include_top=include_top)
     x = layers.Conv2D(16, 3, padding="same", use_bias=False, kernel_initializer="he_normal", name="conv1_conv")(x)
-    x = layers.BatchNormalization(axis=lecture_utils.channel_axis(), name="conv1_bn")(x)
+    x = layers.BatchNormalization(axis=imagenet_utils.channel_axis(), name="conv1_bn")(x)
     x = layers.Activation("relu", name="conv1_relu")(x)
     for stage, filters in enumerate(_STAGE_FILTERS, start=2):
         for block in range(1, (depth - 2) // 6 + 1):

@@ -1,7 +1,7 @@
 """SE-ResNet50 (Hu, Shen and Sun, 2018, "Squeeze-and-Excitation Networks"), the ImageNet 2017 winner's
 idea on ResNet50: each residual branch reweights its channels by gates computed from global context."""
 from striate import layers
-from striate.applications import lecture_utils
+from striate.applications import imagenet_utils, lecture_utils
 from striate.applications.resnet import ResNet
 
 _EPSILON = 1.001e-5  # ResNet50's batch normalization epsilon
@@ -53,14 +53,14 @@ def se_residual_block(x, filters, stride=1, conv_shortcut=True, ratio=16, name=N
     shortcut = x
     if conv_shortcut:
         shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(x)
-        shortcut = layers.BatchNormalization(axis=lecture_utils.channel_axis(), epsilon=_EPSILON,
+        shortcut = layers.BatchNormalization(axis=imagenet_utils.channel_axis(), epsilon=_EPSILON,
                                              name=f"{name}_0_bn")(shortcut)
     for step, (width, size, strides) in enumerate(((filters, 1, stride), (filters, 3, 1), (4 * filters, 1, 1)),
                                                   start=1):
         if step > 1:
             x = layers.Activation("relu", name=f"{name}_{step - 1}_relu")(x)
         x = layers.Conv2D(width, size, strides=strides, padding="same", name=f"{name}_{step}_conv")(x)
-        x = layers.BatchNormalization(axis=lecture_utils.channel_axis(), epsilon=_EPSILON,
+        x = layers.BatchNormalization(axis=imagenet_utils.channel_axis(), epsilon=_EPSILON,
                                       name=f"{name}_{step}_bn")(x)
     x = se_block(x, ratio, name=f"{name}_se")
     x = layers.Add(name=f"{name}_add")([shortcut, x])

@@ -21,23 +21,19 @@ WEIGHT_FILES = ((WEIGHTS_PATH, "0a58e3b7378bc2990ea3b43d5981f1f6"),
                 (WEIGHTS_PATH_NO_TOP, "b0042744bf5b25fce3cb969f33bebb97"))
 
 
-def _channel_axis():
-    return 1 if backend.image_data_format() == "channels_first" else -1
-
-
 def _sepconv_bn(x, filters, name, relu_name=None):
     """An optional ReLU named ``relu_name``, a 3x3 separable convolution ``name`` and its batch normalization."""
     if relu_name is not None:
         x = layers.Activation("relu", name=relu_name)(x)
     x = layers.SeparableConv2D(filters, (3, 3), padding="same", use_bias=False, name=name)(x)
-    return layers.BatchNormalization(axis=_channel_axis(), name=f"{name}_bn")(x)
+    return layers.BatchNormalization(axis=imagenet_utils.channel_axis(), name=f"{name}_bn")(x)
 
 
 def _downsampling_block(x, filters, block, first_relu=True):
     """Two separable convolutions (``filters``: their two widths) and a strided 3x3 max pooling, added to a
     strided 1x1 convolution of the block's input (the shortcut)."""
     residual = layers.Conv2D(filters[1], (1, 1), strides=(2, 2), padding="same", use_bias=False)(x)
-    residual = layers.BatchNormalization(axis=_channel_axis())(residual)
+    residual = layers.BatchNormalization(axis=imagenet_utils.channel_axis())(residual)
     # Block 2 starts right after the stem's ReLU; its first ReLU is named after the second convolution.
     x = _sepconv_bn(x, filters[0], f"block{block}_sepconv1", f"block{block}_sepconv1_act" if first_relu else None)
     x = _sepconv_bn(x, filters[1], f"block{block}_sepconv2", f"block{block}_sepconv2_act")
@@ -81,7 +77,7 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
                                                     data_format=backend.image_data_format(),
                                                     require_flatten=include_top, weights=weights)
     x, inputs = imagenet_utils.image_input(input_tensor, input_shape)
-    axis = _channel_axis()
+    axis = imagenet_utils.channel_axis()
     x = layers.Conv2D(32, (3, 3), strides=(2, 2), use_bias=False, name="block1_conv1")(x)
     x = layers.BatchNormalization(axis=axis, name="block1_conv1_bn")(x)
     x = layers.Activation("relu", name="block1_conv1_act")(x)

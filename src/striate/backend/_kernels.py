@@ -306,7 +306,7 @@ def _sample_span(image, dst, start, ys, xs, points, h, w, c, order, mode, addres
 # NOTE: the kernels below are compiled for each (order, mode, channels) and cached on disk: with these
 # constant, the checks of the mode leave the loops and the channels' loop unrolls (as arguments,
 # those checks ran inside the loops). Their helpers are inlined by LLVM
-# (``forceinline``), which compiles much faster than Numba's own inlining.
+# (``forceinline``) rather than by Numba's own inlining, whose compile time is long.
 def sample_2d(order, mode, channels):
     """The kernel ``(images, ys, xs, fill, out)``: ``out`` (B, P, C) = float32 ``images`` (B, H, W, C) at
     rows ``ys`` and columns ``xs`` (B or 1, P): the nearest pixel (``order`` 0, halves to even) or the

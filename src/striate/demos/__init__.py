@@ -33,4 +33,4 @@ def load_dataset(dataset="auto"):
         return datasets.mnist.load_data(), "MNIST", "asked for"
     if dataset == "auto":
         return datasets.load_mnist_or_shapes()
-    raise ValueError(f"dataset must be one of {DATASETS}, received {dataset!r}")
+    raise ValueError(f"dataset must be 'auto', 'mnist' or 'shapes', received {dataset!r}")

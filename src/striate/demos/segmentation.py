@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 from striate import applications, callbacks, datasets, metrics, optimizers, utils
+from striate.demos import load_dataset
 
 TARGET = 0.90
 # background black, then one colour per class (the ten of matplotlib's "tab10")
@@ -42,16 +43,6 @@ class _StopAtTarget(callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (logs or {}).get("val_mean_io_u", 0.0) >= self.target:
             self.model.stop_training = True
-
-
-def _load(dataset):
-    if dataset == "shapes":
-        return datasets.shapes.load_data(), datasets.SHAPES_NAME, "asked for with dataset='shapes'"
-    if dataset == "mnist":
-        return datasets.mnist.load_data(), "MNIST", "asked for with dataset='mnist'"
-    if dataset == "auto":
-        return datasets.load_mnist_or_shapes()
-    raise ValueError(f"segmentation.run: dataset must be 'auto', 'mnist' or 'shapes', received {dataset!r}")
 
 
 def picture(images, true_masks, predicted_masks):
@@ -105,13 +96,13 @@ def run(epochs=None, out_dir=".", verbose=2, num_train=4000, num_test=1000, filt
         >>> from striate.demos import segmentation
         >>> results = segmentation.run(epochs=1, verbose=0, num_train=64, num_test=16, filters=4,
         ...                            dataset="shapes")  # doctest: +ELLIPSIS
-        Dataset: shapes (embedded) (asked for with dataset='shapes'): scenes of 2-4 of its images ...
+        Dataset: shapes (embedded) (asked for): scenes of 2-4 of its images ...
         ...
         >>> sorted(results)
         ['class_iou', 'dataset', 'epochs', 'mean_iou', 'picture', 'seconds']
     """
     utils.set_random_seed(seed)
-    source, name, why = _load(dataset)
+    source, name, why = load_dataset(dataset)
     (x_train, y_train), (x_test, y_test) = datasets.mnist_segmentation.load_data(num_train, num_test, seed=seed,
                                                                                   source=source)
     print(f"Dataset: {name} ({why}): scenes of 2-4 of its images on a 64x64 canvas, 11 classes per pixel "

@@ -224,8 +224,8 @@ class Sample(Function):
         return tuple(grads)
 
     def images_grad(self, xp, gy):
-        # NOTE: one bincount per channel plane: one over all planes at once is slower (its output no
-        # longer fits in cache, and its index array is C times as long)
+        # NOTE: one bincount per channel plane, not one over all planes at once: each plane's output
+        # stays in cache, and the index array is shared by the planes instead of repeated C times
         index, weights, _ = self.corners(xp)
         shape = self.planes_shape()
         shares = gy[:, None] if weights is None else gy[:, None] * weights  # (channels, corners, batch, points)

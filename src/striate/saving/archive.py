@@ -5,20 +5,19 @@ archive's members before reading any, reads them into memory (nothing is extract
 model from its config in safe mode and loads the weights all or nothing.
 """
 import datetime
-import io
 import json
 import os
 import zipfile
 
 from striate.saving.atomic import atomic_write
-from striate.saving.files import Archive, FileFormatError, h5py_module, open_h5, reading
+from striate.saving.files import Archive, FileFormatError, open_h5, reading
 from striate.saving.serialization import (
     UnsafeConfigError,
     deserialize_keras_object,
     loading_scope,
     serialize_keras_object,
 )
-from striate.saving.weights import KERAS_FORMAT_VERSION, _prepare_optimizer, plan_keras_h5, write_keras_h5
+from striate.saving.weights import KERAS_FORMAT_VERSION, _prepare_optimizer, h5_image, plan_keras_h5, write_keras_h5
 
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 
@@ -58,15 +57,12 @@ def save_model(model, filepath, overwrite=True):
     config = json.dumps(serialize_keras_object(model))
     metadata = json.dumps({"keras_version": KERAS_FORMAT_VERSION, "striate_version": __version__,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
-    h5py = h5py_module(path)
-    weights = io.BytesIO()
-    with h5py.File(weights, "w") as h5file:
-        write_keras_h5(h5file, model)
+    weights = h5_image(write_keras_h5, model, path)
     with atomic_write(path) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr(METADATA, metadata)
             archive.writestr(CONFIG, config)
-            archive.writestr(WEIGHTS, weights.getvalue())
+            archive.writestr(WEIGHTS, bytes(weights))
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_bytes=None):
