@@ -6,12 +6,17 @@ VENV := .venv
 export STRIATE_DATA ?= $(abspath $(wildcard ../shared/datasets))
 export KERAS_BACKEND := torch
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean system-packages
+
+# Programs some tests drive as a user would: Chromium and its driver (TensorBoard's page, the demo's
+# report) and Graphviz (plot_model). Installed with apt where we may (CI runs as root); elsewhere those
+# tests skip and say what is missing.
+SYSTEM_PACKAGES := chromium chromium-driver graphviz
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e .
+	$(VENV)/bin/pip install -q -e '.[plot]'
 	touch $@
 
 $(VENV)/.dev: pyproject.toml
@@ -23,7 +28,15 @@ $(VENV)/.dev: pyproject.toml
 demo: $(VENV)/.runtime
 	$(VENV)/bin/striate demo
 
-test: $(VENV)/.dev
+system-packages:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v dot >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1; } || \
+	  echo "note: could not install $(SYSTEM_PACKAGES); the browser and diagram tests will skip"; \
+	else echo "note: $(SYSTEM_PACKAGES) not installed (needs root and apt); the browser and diagram tests will skip"; fi
+
+test: $(VENV)/.dev system-packages
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
 
 bench: $(VENV)/.dev
