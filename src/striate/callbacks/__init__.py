@@ -17,7 +17,8 @@ from striate.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
 from striate.callbacks.control import (EarlyStopping, LearningRateScheduler, MonitorCallback,
                                        ReduceLROnPlateau, TerminateOnNaN)
 from striate.callbacks.loggers import CSVLogger, History, ProgbarLogger
+from striate.callbacks.tensorboard import TensorBoard
 
 __all__ = ["BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History",
            "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger",
-           "ReduceLROnPlateau", "TerminateOnNaN"]
+           "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]
