@@ -192,8 +192,10 @@ class Trainer:
         if self._compiled_losses is None:
             self._resolve(_shapes(y), _shapes(y_pred))
         loss = self._compute_loss(y, y_pred, sw)
-        # the ops may write the gradients straight into the optimizer's flat array (no copy in apply)
+        # the ops may write the gradients straight into the optimizer's flat array (no copy in apply);
+        # a gradient left on a weight by the user's own backward() must not be added to this step's
         for v, into in zip(variables, self.optimizer.gradients_into(variables)):
+            v.grad = None
             v._gradient_into = into
         try:
             loss.backward()
