@@ -8,7 +8,7 @@ from striate import cli, datasets
 
 
 def demo_accuracies(capsys, *args):
-    assert cli.main(["demo", "--epochs", "1", "--limit", "6000", "--verbose", "0", *args]) == 0
+    assert cli.main(["demo", "--epochs", "1", "--limit", "6000", "--verbose", "0", "--report", "", *args]) == 0
     table = capsys.readouterr().out.split("lecture (Keras)")[-1]
     return {name: float(acc) for name, acc in re.findall(r"(model_\w+)\s+([0-9.]+)", table)}
 

@@ -23,6 +23,6 @@ def __getattr__(name):
     # Heavier or optional parts load on first use, so `import striate` stays fast.
     import importlib
     if name in ("optimizers", "losses", "metrics", "callbacks", "datasets", "saving", "preprocessing", "random",
-                "applications"):
+                "applications", "visualize"):
         return importlib.import_module(f"striate.{name}")
     raise AttributeError(f"module 'striate' has no attribute {name!r}")

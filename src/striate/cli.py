@@ -5,6 +5,7 @@
 - ``striate demo segmentation``: a U-Net on scenes of MNIST digits (:mod:`striate.demos.segmentation`).
 """
 import argparse
+import os
 import sys
 import time
 
@@ -48,7 +49,7 @@ def demo(args):
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     x_train = x_train.astype("float32") / 255.0
     x_test = x_test.astype("float32") / 255.0
-    results = []
+    results, runs = [], []
     for model in lecture_models():
         print()
         model.summary()
@@ -56,8 +57,8 @@ def demo(args):
         cnn = model.name == "model_cnn"
         xtr, xte = (x_train[..., None], x_test[..., None]) if cnn else (x_train, x_test)
         start = time.perf_counter()
-        model.fit(xtr, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                  validation_split=0.2 if cnn else 0.0, verbose=args.verbose)
+        history = model.fit(xtr, y_train, batch_size=args.batch_size, epochs=args.epochs,
+                            validation_split=0.2 if cnn else 0.0, verbose=args.verbose)
         seconds = time.perf_counter() - start
         probs = model.predict(xte, batch_size=1024, verbose=0)
         cm = metrics.confusion_matrix(y_test, probs, num_classes=10)
@@ -65,10 +66,30 @@ def demo(args):
         print(f"\n{model.name}: test accuracy {acc:.4f} ({seconds / args.epochs:.1f} s per epoch)")
         _print_matrix(cm)
         results.append((model.name, acc, seconds / args.epochs))
+        runs.append({"model": model, "history": history, "y_true": y_test, "probs": probs, "accuracy": acc})
     print("\nmodel       test accuracy   s/epoch   lecture (Keras)")
     for (model_name, acc, spe), lecture in zip(results, ("0.9814", "0.9845")):
         print(f"{model_name:<11} {acc:>13.4f} {spe:>9.1f}   {lecture}")
+    if args.report:
+        _report(args.report, runs, x_test[..., None], y_test)
     return 0
+
+
+def _report(out_dir, runs, x_test, y_test):
+    """Write the demo's HTML report (:mod:`striate.demos.report`), or say why it cannot."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("\nNo report: its pictures need matplotlib: pip install 'striate[plot]'")
+        return
+    import numpy as np
+
+    from striate.demos.report import write_report
+    # the lecture's example digits (seed 000 shows a 0, a 5 and a 1), or the first three classes seen
+    wanted = [c for c in (0, 5, 1) if c in set(y_test.tolist())] or list(dict.fromkeys(y_test.tolist()))[:3]
+    picks = [int(np.flatnonzero(y_test == c)[0]) for c in wanted]
+    page = write_report(out_dir, runs, runs[-1]["model"], x_test[picks], y_test[picks])
+    print(f"\nReport: {os.path.abspath(page)}")
 
 
 def transfer(args):
@@ -115,6 +136,9 @@ def main(argv=None):
     d.add_argument("--epochs", type=int, default=10)
     d.add_argument("--batch-size", type=int, default=32)
     d.add_argument("--limit", type=int, default=0, help="use only the first N training images")
+    d.add_argument("--report", default="striate-report", metavar="DIR",
+                   help="where the HTML report of curves, filters, feature maps and confusion matrices goes "
+                        "(default: striate-report; '' for none)")
     _common_arguments(d, verbose=2)
     # a demo's options follow its name: `striate demo transfer --seed 1`
     which = d.add_subparsers(dest="demo", metavar="{transfer,segmentation}")
