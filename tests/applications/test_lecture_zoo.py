@@ -168,7 +168,10 @@ def test_one_training_step_then_save_and_load(name, tmp_path):
     fresh.load_weights(tmp_path / "model.weights.h5")
     for a, b in zip(fresh.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert f"Total params: {model.count_params():,}" in _summary(loaded)
+    # Keras's "Total params" adds the optimizer's variables; the model's own are trainable + non-trainable
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert f"Trainable params: {trainable:,}" in _summary(loaded)
+    assert f"Non-trainable params: {model.count_params() - trainable:,}" in _summary(loaded)
 
 
 def test_weights_argument_loads_a_striate_saved_file(tmp_path):

@@ -187,10 +187,34 @@ class Model(Trainer, Layer):
             self.compute_output_shape(input_shape)  # runs call once on zeros, which builds every sublayer
         self.built = True
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False):
-        """Print a table of layers, output shapes and parameter counts, as Keras 3 does."""
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None, *, show_flops=False, show_memory=False, batch_size=1):
+        """Print a table of layers, output shapes and parameter counts, as Keras 3 does.
+
+        Args:
+            line_length: the table's width; default 88 (108 for a graph that is not a chain), at most the
+                terminal's width less 4.
+            positions: where each column ends, as fractions of the line (or absolute characters).
+            print_fn: called with each line; default ``print``.
+            expand_nested: also list the layers of nested models, indented.
+            show_trainable: add a "Trainable" column (Y, N, or - for a layer without weights).
+            layer_range: two layer names (or regular expressions): list only the layers between them.
+            show_flops: add each layer's forward FLOPs for ``batch_size`` examples and their total (a
+                multiply-add counts 2; the rules are in ``striate.models.summary``).
+            show_memory: add the bytes of each layer's output for ``batch_size`` examples and their total.
+            batch_size: the batch the FLOPs and the activation memory are counted for.
+
+        Example:
+            >>> model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10)])
+            >>> model.summary(show_flops=True, show_memory=True, batch_size=32)  # doctest: +ELLIPSIS
+            Model: "sequential..."
+            ...
+             Total FLOPs (batch 32): 501,760 (501.76 KFLOPs)
+             Activation memory (batch 32): 1.25 KB
+        """
         from striate.models.summary import summary
-        summary(self, print_fn=print_fn, line_length=line_length)
+        summary(self, line_length, positions, print_fn, expand_nested, show_trainable, layer_range,
+                show_flops=show_flops, show_memory=show_memory, batch_size=batch_size)
 
     # -- saving (the work is in striate.saving) ---------------------------------------------------
     def get_config(self):

@@ -6,8 +6,10 @@ import numpy as _np
 from striate import backend
 from striate.utils.dataset import PyDataset, Sequence
 from striate.utils.file_utils import get_file
+from striate.utils.gradient_check import check_gradients
 from striate.utils.image_dataset import image_dataset_from_directory
 from striate.utils.image_utils import array_to_img, img_to_array, load_img, save_img
+from striate.utils.model_visualization import model_to_dot, plot_model
 from striate.utils.progbar import Progbar
 
 
