@@ -8,7 +8,7 @@ import numpy as np
 
 from striate import backend, ops
 from striate.callbacks.callback import Callback
-from striate.models.sequential import Sequential
+from striate.saving.registry import model_classes
 from striate.utils.event_file import EventFileWriter
 
 
@@ -104,7 +104,7 @@ class TensorBoard(Callback):
         """Receive the model; with ``write_graph``, write its config to the ``train`` run."""
         super().set_model(model)
         self._close_writers()
-        if self.write_graph and (isinstance(model, Sequential) or getattr(model, "_functional", False)):
+        if self.write_graph and (isinstance(model, model_classes()[1]) or getattr(model, "_functional", False)):
             try:
                 config = model.to_json()
             except Exception as exc:  # as in Keras: a model that does not serialize is logged without its graph

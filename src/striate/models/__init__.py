@@ -2,6 +2,9 @@
 from striate.models.cloning import clone_model
 from striate.models.model import Model
 from striate.models.sequential import Sequential
+from striate.saving.registry import register_model_classes
+
+register_model_classes(Model, Sequential)
 
 __all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json", "model_from_yaml"]
 

@@ -18,6 +18,7 @@ from striate.saving.serialization import (
     serialize_keras_object,
 )
 from striate.saving.weights import KERAS_FORMAT_VERSION, _prepare_optimizer, h5_image, plan_keras_h5, write_keras_h5
+from striate.saving.registry import model_classes
 
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 
@@ -107,7 +108,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
 
 def model_from_config(config, custom_objects=None, safe_mode=True, label="config"):
     """Build a model from a serialized config; every failure is an error naming ``label``."""
-    from striate.models import Model
+    Model, _ = model_classes()
     try:
         with loading_scope(custom_objects):
             model = deserialize_keras_object(config, custom_objects, safe_mode)

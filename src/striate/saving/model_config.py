@@ -8,19 +8,20 @@ connect them (``inbound_nodes``: ``{"args", "kwargs"}`` with ``__keras_tensor__`
 import inspect
 
 from striate.layers.layer import KerasTensor, Layer
-from striate.models.model import graph_order
+from striate.layers.graph import graph_order
 from striate.saving.serialization import (
     TensorReference,
     current_custom_objects,
     deserialize_keras_object,
     serialize_keras_object,
 )
+from striate.saving.registry import model_classes
 
 
 def _is_keras_functional(layer):
     """In ``input_layers``/``output_layers`` (not in ``inbound_nodes``) Keras counts a built-in node in a
     Functional model's calls: its call ``i`` is written as node ``i + 1``."""
-    from striate.models import Model, Sequential
+    Model, Sequential = model_classes()
     return isinstance(layer, Model) and not isinstance(layer, Sequential) and layer._functional
 
 

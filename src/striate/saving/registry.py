@@ -29,6 +29,18 @@ def kind_of_module(module):
 
 
 _builtins = None
+_MODELS = {}  # Model and Sequential, registered by striate.models (which builds on saving, not the reverse)
+
+
+def register_model_classes(model, sequential):
+    """Make ``model`` (functional and subclassed models) and ``sequential`` the classes that configs of
+    kind "Functional", "Model" and "Sequential" build; :mod:`striate.models` calls this when imported."""
+    _MODELS.update(Model=model, Sequential=sequential)
+
+
+def model_classes():
+    """``(Model, Sequential)`` as :mod:`striate.models` registered them."""
+    return _MODELS["Model"], _MODELS["Sequential"]
 
 
 def builtins():
@@ -38,7 +50,7 @@ def builtins():
         from striate import activations, constraints, initializers, layers, losses, metrics, optimizers, regularizers
         from striate.layers.layer import Layer
         from striate.metrics.functions import FUNCTIONS as METRIC_FUNCTIONS
-        from striate.models import Model, Sequential
+        Model, Sequential = model_classes()
         from striate.optimizers import schedules
         layer_classes = {cls.__name__: cls for cls in vars(layers).values()
                          if inspect.isclass(cls) and issubclass(cls, Layer) and cls is not Layer}
@@ -63,7 +75,7 @@ def builtins():
 def builtin_module_of(obj):
     """``(module, class_name)`` that Keras writes for a striate built-in class or function, or ``None``."""
     target = obj if inspect.isclass(obj) or inspect.isfunction(obj) else type(obj)
-    from striate.models import Model, Sequential
+    Model, Sequential = model_classes()
     if target is Sequential:
         return "keras", "Sequential"
     if target is Model:

@@ -100,7 +100,7 @@ def serialize_keras_object(obj):
 def build_config_of(obj):
     """Keras's ``build_config``: the input shape a built layer was built for, where it is known."""
     from striate.layers.layer import Layer
-    from striate.models import Model, Sequential
+    Model, Sequential = registry.model_classes()
     if not isinstance(obj, Layer) or not obj.built:
         return None
     if isinstance(obj, Sequential):
@@ -254,7 +254,7 @@ def _deserialize(config, depth):
 
 def build(cls, class_name, inner, depth):
     """``cls.from_config`` on ``inner``, with nested objects built first and Keras-only settings fitted."""
-    from striate.models import Model
+    Model, _ = registry.model_classes()
     if inspect.isclass(cls) and issubclass(cls, Model):
         return cls.from_config(inner)  # a model builds its own layers
     if _is_builtin(cls):

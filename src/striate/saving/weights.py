@@ -33,13 +33,14 @@ from striate.saving.files import (
     ZIP_ERRORS,
 )
 from striate.utils.naming import snake_case
+from striate.saving.registry import model_classes
 
 KERAS_FORMAT_VERSION = "3.0.0"
 
 
 # -- what is saved, and where -------------------------------------------------------------------
 def _is_model(obj):
-    from striate.models import Model
+    Model, _ = model_classes()
     return isinstance(obj, Model)
 
 
