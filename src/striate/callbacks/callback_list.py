@@ -79,8 +79,7 @@ class CallbackList(Callback):
 
         NOTE: ``fit`` asks once per call, after ``on_train_begin`` (as Keras 2's CallbackList did). Each
         batch's logs cost a metric result each and a dict, for nothing with the default callbacks
-        (History, and a progress bar only when ``verbose``): up to 1.5% of a step of the lecture DFF
-        at batch 128 on NumPy alone (paired epochs; about the noise).
+        (History, and a progress bar only when ``verbose``).
         """
         alias = _ALIASES.get(name)
         return any(_overrides(cb, name) or (alias is not None and _overrides(cb, alias)) for cb in self.callbacks)

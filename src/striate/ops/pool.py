@@ -78,8 +78,8 @@ class MaxPool(_Pool):
         """The compiled kernels (``backend.accel``) and the padded input as contiguous (R, ph, OW, pw, C)
         blocks, where they serve this pool; else None and None.
 
-        NOTE: the kernels vectorize over channels, so they pay from 16 channels on (measured, 2x2 on
-        32 channels: 0.13 + 0.17 ms against NumPy's 0.27 + 0.71; 4x4 on 6: 0.33 + 0.25 against 0.13 + 0.26).
+        NOTE: the kernels vectorize over channels, so they pay from 16 channels on (measurements in
+        benchmarks/NOTES.md, "Max pooling").
         """
         n, h, w, c = self.padded_shape
         kernels = accel.kernels() if self.blocks and c >= 16 and x.dtype.kind == "f" and x.dtype.itemsize >= 4 \

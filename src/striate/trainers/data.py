@@ -44,8 +44,8 @@ def _all_finite(a):
 
     NOTE: a NaN or an infinity anywhere makes the sum of squares ``a . a`` NaN or infinite, so a finite
     sum proves every value finite, in one pass that writes nothing (the BLAS's dot product). Only when
-    it is not finite (bad values, or finite ones whose squares overflow) is each value tested. MNIST's
-    60,000 training images: 18.3 -> 10.7 ms, at each call of ``fit``. float16 has no BLAS dot.
+    it is not finite (bad values, or finite ones whose squares overflow) is each value tested; about
+    half the time of ``isfinite(a).all()`` on MNIST (benchmarks/NOTES.md). float16 has no BLAS dot.
     """
     if a.dtype in (np.float32, np.float64) and a.flags.c_contiguous and a.size:
         flat = a.reshape(-1)
