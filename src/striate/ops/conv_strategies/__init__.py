@@ -1,0 +1,19 @@
+"""How ``ops.conv`` computes a convolution fast: the strategies that ``ops.conv.choose_strategy`` picks.
+
+Each has the contract ``forward(xp, x, w, b)`` (NHWC input, (kh, kw, C_in, C_out) kernel, optional
+bias; the output) and ``backward(xp, gy, needs_grad)`` (the input's, kernel's and bias's gradients),
+and each is tested against ``ops.conv.ReferenceConv``, the textbook version:
+
+- ``lowered.Patches``: im2col, one product per part of the batch;
+- ``lowered.Strips``: banded rows, for few channels;
+- both fuse the bias, the activation and an average or max pool, on striate's threads, with
+  striate[fast]'s compiled kernels where they help (``lowered.Lowered``);
+- ``direct3x3.Direct3x3``: 3x3, stride 1, "same" padding, from a 3x (not 9x) copy of the image.
+
+The helpers they share: ``patches`` (im2col, col2im, padding), ``blocks`` (block means and maxima,
+also ``ops.pool``'s), ``banded`` (the strips' kernel matrices).
+"""
+from striate.ops.conv_strategies.direct3x3 import Direct3x3
+from striate.ops.conv_strategies.lowered import Lowered, Patches, Strips
+
+__all__ = ["Direct3x3", "Lowered", "Patches", "Strips"]
