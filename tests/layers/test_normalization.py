@@ -14,6 +14,7 @@ from .layercheck import check_same, random_weights
 @pytest.mark.parametrize("shape, kwargs", [
     ((4, 5), {}),
     ((3, 4, 5, 3), {"momentum": 0.9, "epsilon": 1e-2}),
+    ((4, 6, 6, 16), {}),
     ((3, 3, 4, 5), {"axis": 1}),
     ((4, 6), {"center": False}),
     ((4, 6), {"scale": False, "gamma_initializer": "zeros"}),

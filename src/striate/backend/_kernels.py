@@ -29,8 +29,8 @@ def max_pool_blocks(pool, relu=False):
     whose maximum is not positive gets ``first`` = 255, no position: the ReLU stops its gradient.
 
     NOTE: compiled once per pool size in each process (about 0.4 s), because the window's size as
-    a constant lets the compiler unroll the window and keep the running maximum in a register:
-    8x faster than one kernel for every size (measured on 2x2 pools).
+    a constant lets the compiler unroll the window and keep the running maximum in a register,
+    which is much faster than one kernel for every size (benchmarks/NOTES.md).
     """
     return memo(_by_pool, (pool, relu), lambda: _max_pool_kernel(*pool, relu))
 
@@ -172,11 +172,11 @@ def tanh_mean_blocks_grad(gy, y, g, pw, scale):
                 gi[k] = (_f32(1.0) - yi[k] * yi[k]) * spread[k]
 
 
-# -- conv strips (``ops.conv.Conv``): each row of the lowered matrix holds, for one strip of outputs, the
+# -- conv strips (``ops.conv_strategies.lowered.Strips``): each row of the lowered matrix holds, for one strip of outputs, the
 # kh runs of ``span`` values (span pixels * C channels) of the image rows under it. The image is seen as
 # (N, H, W*C); strip b of output row r reads row r*sh + i*dh from value b*step on.
-# NOTE: no kernel lowers the strips: NumPy's copy of the strided view was as fast (LeNet-5's 6->16) or
-# faster (its 1->6: 0.70 against 0.94 ms for 128 images) than a loop over the runs.
+# NOTE: no kernel lowers the strips: NumPy's copy of the strided view was as fast or faster than a loop
+# over the runs (benchmarks/NOTES.md).
 @_jit
 def add_strips(cols, image, out_rows, kh, sh, dh, step, span):
     """The adjoint of lowering: ``image[n, r*sh + i*dh, b*step:b*step + span] +=
@@ -397,6 +397,95 @@ def _warp_kernel(order, mode, c):
                             ys[at], xs[at] = ys[at] / k, xs[at] / k
                 _sample_span(image, dst, top * w * c, ys, xs, rows * w, h, w, c, order, mode, addresses, weights)
     return kernel
+
+
+# -- batch normalization (``ops.normalization.ChannelsLast``) -----------------------------------------
+# Each kernel sees a channels-last batch as a (rows, width) view whose width holds whole pixels of c
+# channels (width = rep * c, so that narrow layers still give the vector loops 64 values a row); the
+# per-channel vectors it takes are tiled to that width. Sums run in float32 over blocks of ``block`` rows
+# and are added up in float64.
+@_jit
+def batch_norm_statistics(x, c, block, mean, m2):
+    """Per-channel ``mean`` and sum of squared deviations ``m2`` (float64, c values each) of ``x``
+    (rows, rep * c) in one pass: each block's sums of ``x - shift`` and its square, ``shift`` the mean
+    so far (the first row at first), so that the float32 sums stay small; the blocks merged in float64
+    (Chan et al.'s update)."""
+    n, width = x.shape
+    rep = width // c
+    shift = x[0].copy()
+    for i in range(1, rep):
+        shift[i * c:(i + 1) * c] = shift[:c]
+    s1 = np.empty(width, x.dtype)
+    s2 = np.empty(width, x.dtype)
+    mean[:] = 0.0
+    m2[:] = 0.0
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        count, seen = (stop - start) * rep, start * rep
+        s1[:] = 0
+        s2[:] = 0
+        r = start
+        while r + 1 < stop:  # two rows a step: half the loads and stores of the sums
+            for j in range(width):
+                d = x[r, j] - shift[j]
+                e = x[r + 1, j] - shift[j]
+                s1[j] += d + e
+                s2[j] += d * d + e * e
+            r += 2
+        if r < stop:
+            for j in range(width):
+                d = x[r, j] - shift[j]
+                s1[j] += d
+                s2[j] += d * d
+        for k in range(c):
+            t1, t2 = np.float64(s1[k]), np.float64(s2[k])
+            for i in range(1, rep):
+                t1 += s1[i * c + k]
+                t2 += s2[i * c + k]
+            delta = shift[k] + t1 / count - mean[k]
+            mean[k] += delta * count / (seen + count)
+            m2[k] += t2 - t1 * t1 / count + delta * delta * seen * count / (seen + count)
+        for i in range(rep):
+            shift[i * c:(i + 1) * c] = mean
+
+
+@_jit_fma
+def batch_norm_affine(x, mean, a, b, y):
+    """``y = (x - mean) * a + b``, the normalization and its scale and shift in one pass."""
+    n, width = x.shape
+    for r in range(n):
+        for j in range(width):
+            y[r, j] = (x[r, j] - mean[j]) * a[j] + b[j]
+
+
+@_jit
+def batch_norm_grad_sums(gy, x, mean, block, sum_gy, sum_gy_centered):
+    """Column sums (float64, width values each) of ``gy`` and of ``gy * (x - mean)``, in one pass."""
+    n, width = x.shape
+    s = np.empty(width, x.dtype)
+    t = np.empty(width, x.dtype)
+    sum_gy[:] = 0.0
+    sum_gy_centered[:] = 0.0
+    for start in range(0, n, block):
+        s[:] = 0
+        t[:] = 0
+        for r in range(start, min(start + block, n)):
+            for j in range(width):
+                g = gy[r, j]
+                s[j] += g
+                t[j] += g * (x[r, j] - mean[j])
+        for j in range(width):
+            sum_gy[j] += s[j]
+            sum_gy_centered[j] += t[j]
+
+
+@_jit_fma
+def batch_norm_input_grad(gy, x, mean, k, p, q, gx):
+    """``gx = gy * k + (x - mean) * p + q``, the input gradient in one pass."""
+    n, width = x.shape
+    for r in range(n):
+        for j in range(width):
+            gx[r, j] = gy[r, j] * k[j] + (x[r, j] - mean[j]) * p[j] + q[j]
 
 
 # -- waiting without the GIL (``backend.threads``) ----------------------------------------------------

@@ -2,10 +2,11 @@
 
 ``pip install 'striate[fast]'`` adds Numba; striate then runs max pooling, float32 tanh (where NumPy
 lacks AVX-512) and its gradient (through average pooling too, in one pass), the conv strips' input
-gradient and Adam's update through the kernels in ``backend._kernels``, and striate's threads wait for
-their parts spinning without the GIL there (``backend.threads``). Without Numba, on a GPU,
-or with the environment variable ``STRIATE_ACCELERATE=0``, every op runs on NumPy alone, and gives
-the same results (tanh: within 1.3 ulp, as NumPy's).
+gradient, Adam's update and batch normalization's passes through the kernels in ``backend._kernels``,
+and striate's threads wait for their parts spinning without the GIL there (``backend.threads``).
+Without Numba, on a GPU, or with the environment variable ``STRIATE_ACCELERATE=0``, every op runs on
+NumPy alone, and gives the same results (tanh: within 1.3 ulp, as NumPy's; batch normalization: to
+float32 rounding).
 
 Example:
     >>> from striate import backend

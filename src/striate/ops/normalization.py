@@ -1,0 +1,452 @@
+"""Batch normalization (keras.ops names): in training with the batch's own statistics
+(``batch_norm_train``), and with given statistics (``batch_normalization``, inference).
+
+The training op computes with one of two lowerings, picked by :func:`lowering_for`:
+
+- :class:`Reference`: the textbook forward and backward (Ioffe and Szegedy, 2015) on any layout and
+  array module, a few array expressions each. Read this one to learn the op.
+- :class:`ChannelsLast`: channels-last, C-contiguous float batches on the CPU. Two passes over memory
+  forward (the statistics; then ``y``) and two backward (two channel sums; then ``gx``), each made by
+  ``passes``: compiled kernels (``striate[fast]``, float32; ``backend._kernels``) or :data:`NUMPY_PASSES`,
+  NumPy calls on blocks of rows small enough to stay in the cache between calls.
+
+Both keep for backward only the input (which the graph holds anyway) and the per-channel statistics.
+The inference op is one scale-and-shift pass (:class:`ChannelAffine`) through the same lowerings.
+"""
+import math
+
+from striate import backend
+from striate.autodiff import Function, Tensor
+from striate.backend import accel
+from striate.ops import math as _math
+from striate.ops import shape as _shape
+from striate.ops._base import tensor
+
+__all__ = ["batch_normalization", "batch_norm_train"]
+
+
+def _per_channel(op, name, p, x_shape, axis):
+    """``p`` as a Tensor, checked to hold one value per channel of ``axis``."""
+    p = tensor(p)
+    if p.size != x_shape[axis]:
+        raise ValueError(f"{op}: {name} has shape {p.shape}, expected ({x_shape[axis]},): one value per "
+                         f"channel of axis {axis} of the input shape {x_shape}")
+    return p
+
+
+def _channel_shape(x_shape, axis):
+    """The shape that broadcasts one value per channel of ``axis`` against ``x_shape``."""
+    return tuple(n if i == axis else 1 for i, n in enumerate(x_shape))
+
+
+class Reference:
+    """The textbook batch normalization, on any layout: ``forward`` and ``backward`` of one lowering.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[1.0, 2.0], [3.0, 6.0]])
+        >>> y, mean, var = Reference().forward(np, x, None, None, axis=1, epsilon=0.0)
+        >>> y, mean, var
+        (array([[-1., -1.],
+               [ 1.,  1.]]), array([2., 4.]), array([1., 4.]))
+    """
+
+    def forward(self, xp, x, gamma, beta, axis, epsilon):
+        """Normalize ``x`` by its mean and population variance over every axis but ``axis``.
+
+        Args:
+            xp: the array module.
+            x: the input array.
+            gamma, beta: per-channel scale and offset arrays, or None.
+            axis: the channel axis (non-negative).
+            epsilon: added to the variance.
+
+        Returns:
+            ``(y, mean, var)``, the statistics as ``(channels,)`` arrays.
+        """
+        axes = tuple(i for i in range(x.ndim) if i != axis)
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        y = (x - mean) / xp.sqrt(var + epsilon)
+        if gamma is not None:
+            y = y * gamma.reshape(mean.shape)
+        if beta is not None:
+            y = y + beta.reshape(mean.shape)
+        return y, mean.reshape(-1), var.reshape(-1)
+
+    def backward(self, xp, gy, x, gamma, mean, var, axis, epsilon, need_x=True):
+        """The gradients of ``forward`` for the output gradient ``gy``.
+
+        Args:
+            xp, x, gamma, axis, epsilon: as given to ``forward``.
+            gy: the gradient of ``y``.
+            mean, var: the statistics ``forward`` returned.
+            need_x: whether to compute the input's gradient.
+
+        Returns:
+            ``(gx, ggamma, gbeta)``: ``gx`` None unless ``need_x``; the others ``(channels,)``.
+        """
+        axes = tuple(i for i in range(x.ndim) if i != axis)
+        shape = _channel_shape(x.shape, axis)
+        std = xp.sqrt(var.reshape(shape) + epsilon)
+        xhat = (x - mean.reshape(shape)) / std
+        gbeta = gy.sum(axis=axes)
+        ggamma = (gy * xhat).sum(axis=axes)
+        gx = None
+        if need_x:
+            # NOTE: every xhat depends on every x of its channel through the mean and the variance: the
+            # gradient subtracts gxhat's mean and its projection on xhat.
+            gxhat = gy if gamma is None else gy * gamma.reshape(shape)
+            gx = (gxhat - gxhat.mean(axis=axes, keepdims=True)
+                  - xhat * (gxhat * xhat).mean(axis=axes, keepdims=True)) / std
+        return gx, ggamma, gbeta
+
+    def affine(self, xp, x, mean, a, b, axis):
+        """Normalization with given per-channel statistics, folded into ``a`` and ``b``:
+        ``y = (x - mean) * a + b``, each of ``mean``, ``a``, ``b`` one value per channel of ``axis``."""
+        shape = _channel_shape(x.shape, axis)
+        return (x - mean.reshape(shape)) * a.reshape(shape) + b.reshape(shape)
+
+    def affine_backward(self, xp, gy, x, mean, a, axis, need_x=True):
+        """The gradients of ``affine``: ``(gx, gmean, ga, gb)``, ``gx`` None unless ``need_x``."""
+        axes = tuple(i for i in range(x.ndim) if i != axis)
+        shape = _channel_shape(x.shape, axis)
+        gb = gy.sum(axis=axes)
+        ga = (gy * (x - mean.reshape(shape))).sum(axis=axes)
+        return (gy * a.reshape(shape) if need_x else None), -a * gb, ga, gb
+
+
+class NumpyPasses:
+    """The four passes of :class:`ChannelsLast` as NumPy calls, block by block of rows, with the
+    compiled kernels' signatures and results (``backend._kernels``, batch normalization). Rows are
+    ``(rows, width)`` views of the batch, width ``rep * c``; per-channel vectors come tiled to the width.
+
+    Example:
+        >>> import numpy as np
+        >>> mean, m2 = np.empty(2), np.empty(2)
+        >>> NUMPY_PASSES.batch_norm_statistics(np.array([[1.0, 2.0, 3.0, 6.0]]), 2, 1, mean, m2)
+        >>> mean, m2
+        (array([2., 4.]), array([2., 8.]))
+    """
+
+    block_values = 1 << 16  # values in one block of rows: the block stays in the L2 cache between calls
+
+    def blocks(self, n, width):
+        step = max(1, self.block_values // width)
+        return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+
+    def batch_norm_statistics(self, x, c, block, mean, m2):
+        """See ``backend._kernels.batch_norm_statistics``; ``block`` is the kernels' and not used."""
+        xp = backend.xp()
+        n, width = x.shape
+        rep = width // c
+        rows = self.blocks(n, width)
+        means = xp.empty((len(rows), c))
+        squares = xp.empty((len(rows), c))
+        counts = xp.empty((len(rows), 1))
+        scratch = xp.empty_like(x[rows[0]])
+        for i, r in enumerate(rows):
+            count = (r.stop - r.start) * rep
+            block_mean = backend.sum_rows(x[r]).reshape(rep, c).sum(axis=0) / x.dtype.type(count)
+            centered = xp.subtract(x[r], xp.tile(block_mean, rep), out=scratch[:r.stop - r.start])
+            centered *= centered
+            means[i], counts[i] = block_mean, count
+            squares[i] = backend.sum_rows(centered).reshape(rep, c).sum(axis=0)
+        mean[:] = (means * counts).sum(axis=0) / n / rep
+        m2[:] = squares.sum(axis=0) + (counts * (means - mean) ** 2).sum(axis=0)
+
+    def batch_norm_affine(self, x, mean, a, b, y):
+        xp = backend.xp()
+        for r in self.blocks(*x.shape):
+            out = xp.subtract(x[r], mean, out=y[r])
+            out *= a
+            out += b
+
+    def batch_norm_grad_sums(self, gy, x, mean, block, sum_gy, sum_gy_centered):
+        xp = backend.xp()
+        rows = self.blocks(*x.shape)
+        scratch = xp.empty_like(x[rows[0]])
+        sum_gy[:] = 0.0
+        sum_gy_centered[:] = 0.0
+        for r in rows:
+            centered = xp.subtract(x[r], mean, out=scratch[:r.stop - r.start])
+            centered *= gy[r]
+            sum_gy += backend.sum_rows(gy[r])
+            sum_gy_centered += backend.sum_rows(centered)
+
+    def batch_norm_input_grad(self, gy, x, mean, k, p, q, gx):
+        xp = backend.xp()
+        rows = self.blocks(*x.shape)
+        scratch = xp.empty_like(x[rows[0]])
+        for r in rows:
+            term = xp.subtract(x[r], mean, out=scratch[:r.stop - r.start])
+            term *= p
+            out = xp.multiply(gy[r], k, out=gx[r])
+            out += term
+            out += q
+
+
+NUMPY_PASSES = NumpyPasses()
+
+
+class ChannelsLast:
+    """Batch normalization over the last axis of a C-contiguous float batch in two passes each way;
+    ``passes`` makes them (:data:`NUMPY_PASSES` or ``backend._kernels``). Gives the :class:`Reference`
+    results to float rounding; its methods take the same arguments.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[1.0, 2.0], [3.0, 6.0]])
+        >>> y, mean, var = ChannelsLast(NUMPY_PASSES).forward(np, x, None, None, axis=1, epsilon=0.0)
+        >>> y, mean, var
+        (array([[-1., -1.],
+               [ 1.,  1.]]), array([2., 4.]), array([1., 4.]))
+    """
+
+    block_values = 1 << 13  # values the kernels sum in float32 before adding them up in float64
+
+    def __init__(self, passes):
+        self.passes = passes
+
+    @staticmethod
+    def rows(a, c):
+        """``a`` as a C-contiguous (rows, rep * c) view: rep whole pixels a row, up to 64 values."""
+        n = a.size // c
+        rep = math.gcd(n, max(1, 64 // c))
+        return backend.xp().ascontiguousarray(a).reshape(n // rep, rep * c)
+
+    def block(self, rows):
+        """Rows of ``rows`` that the kernels sum in float32."""
+        return max(1, self.block_values // rows.shape[1])
+
+    @staticmethod
+    def tiled(xp, v, rows):
+        """Per-channel ``v`` repeated across the width of ``rows``, in their dtype."""
+        v = v.astype(rows.dtype, copy=False)
+        rep = rows.shape[1] // v.size
+        return v if rep == 1 else xp.concatenate([v] * rep)
+
+    def forward(self, xp, x, gamma, beta, axis, epsilon):
+        c = x.shape[-1]
+        rows = self.rows(x, c)
+        mean, m2 = xp.empty(c), xp.empty(c)
+        self.passes.batch_norm_statistics(rows, c, self.block(rows), mean, m2)
+        var = m2 / (x.size // c)
+        a = 1.0 / xp.sqrt(var + epsilon)
+        if gamma is not None:
+            a = a * gamma
+        y = self.affine(xp, x, mean, a, xp.zeros(c) if beta is None else beta, axis)
+        return y, mean.astype(x.dtype), var.astype(x.dtype)
+
+    def backward(self, xp, gy, x, gamma, mean, var, axis, epsilon, need_x=True):
+        n = x.size // x.shape[-1]
+        inv = 1.0 / xp.sqrt(var.astype(xp.float64) + epsilon)
+        k = inv if gamma is None else inv * gamma
+        # NOTE: gx = k * (gy - sum(gy)/n - xhat * sum(gy*xhat)/n) with k = gamma * inv and
+        # xhat = (x - mean) * inv: gy * k + (x - mean) * p + q, p and q made from the two sums.
+        sum_gy, sum_gy_centered, gx = self.gradient_passes(
+            xp, gy, x, mean, need_x, lambda sum_gy, sum_gy_centered: (
+                k, -k * inv * inv * sum_gy_centered / n, -k * sum_gy / n))
+        return gx, (sum_gy_centered * inv).astype(x.dtype), sum_gy.astype(x.dtype)
+
+    def affine(self, xp, x, mean, a, b, axis):
+        rows = self.rows(x, x.shape[-1])
+        y = xp.empty_like(x)
+        self.passes.batch_norm_affine(rows, *(self.tiled(xp, v, rows) for v in (mean, a, b)), y.reshape(rows.shape))
+        return y
+
+    def affine_backward(self, xp, gy, x, mean, a, axis, need_x=True):
+        zero = xp.zeros_like(a)
+        gb, ga, gx = self.gradient_passes(xp, gy, x, mean, need_x, lambda *sums: (a, zero, zero))
+        gb, ga = gb.astype(x.dtype), ga.astype(x.dtype)
+        return gx, -a * gb, ga, gb
+
+    def gradient_passes(self, xp, gy, x, mean, need_x, factors):
+        """The two backward passes: the per-channel sums of ``gy`` and ``gy * (x - mean)`` (float64),
+        then, if ``need_x``, ``gx = gy * k + (x - mean) * p + q`` with ``(k, p, q) = factors(*sums)``.
+
+        Returns:
+            ``(sum_gy, sum_gy_centered, gx)``, ``gx`` None unless ``need_x``.
+        """
+        c = x.shape[-1]
+        rows = self.rows(x, c)
+        gy_rows = self.rows(gy.astype(x.dtype, copy=False), c)
+        tiled_mean = self.tiled(xp, mean, rows)
+        width_sums = xp.empty(rows.shape[1]), xp.empty(rows.shape[1])
+        self.passes.batch_norm_grad_sums(gy_rows, rows, tiled_mean, self.block(rows), *width_sums)
+        sums = [s.reshape(-1, c).sum(axis=0) for s in width_sums]
+        gx = None
+        if need_x:
+            gx = xp.empty_like(x)
+            k, p, q = (self.tiled(xp, v, rows) for v in factors(*sums))
+            self.passes.batch_norm_input_grad(gy_rows, rows, tiled_mean, k, p, q, gx.reshape(rows.shape))
+        return (*sums, gx)
+
+
+REFERENCE = Reference()
+
+
+def lowering_for(x, axis):
+    """The lowering for batch ``x`` normalized over ``axis``: :class:`ChannelsLast` where the channels
+    are the last axis of a float32 or float64 batch on the CPU (with the compiled kernels where they
+    serve), else :class:`Reference`.
+
+    Args:
+        x: the input array.
+        axis: the channel axis (non-negative).
+
+    Returns:
+        An object with the methods of :class:`Reference` (``forward``, ``backward``, ``affine``,
+        ``affine_backward``).
+
+    Example:
+        >>> import numpy as np
+        >>> from striate.ops import normalization
+        >>> type(normalization.lowering_for(np.zeros((8, 4, 4, 16), "float32"), axis=3)).__name__
+        'ChannelsLast'
+        >>> type(normalization.lowering_for(np.zeros((8, 16, 4, 4), "float32"), axis=1)).__name__
+        'Reference'
+    """
+    if axis != x.ndim - 1 or x.size == 0 or backend.device() != "cpu" or x.dtype not in ("float32", "float64"):
+        return REFERENCE
+    kernels = accel.kernels_for(x)
+    return ChannelsLast(NUMPY_PASSES if kernels is None else kernels)
+
+
+class BatchNormTrain(Function):
+    """Normalize with the batch's own statistics; inputs are x, then gamma and beta when present.
+
+    Args:
+        axis: the channel axis (non-negative).
+        epsilon: added to the variance.
+        scale, center: whether gamma, beta are among the inputs.
+        lowering: computes forward and backward (default: :func:`lowering_for`'s choice).
+
+    Example:
+        >>> fn = BatchNormTrain(axis=1, epsilon=0.0, scale=False, center=False, lowering=REFERENCE)
+        >>> fn([[1.0, 2.0], [3.0, 6.0]]), fn.mean, fn.var
+        (Tensor(array([[-1., -1.],
+                      [ 1.,  1.]], dtype=float32)), array([2., 4.], dtype=float32), array([1., 4.], dtype=float32))
+    """
+
+    def __init__(self, axis, epsilon, scale, center, lowering=None):
+        self.axis, self.epsilon, self.scale, self.center = axis, epsilon, scale, center
+        self.lowering = lowering
+
+    def forward(self, xp, x, *params):
+        gamma = params[0] if self.scale else None
+        beta = params[-1] if self.center else None
+        if self.lowering is None:
+            self.lowering = lowering_for(x, self.axis)
+        y, self.mean, self.var = self.lowering.forward(xp, x, gamma, beta, self.axis, self.epsilon)
+        if self.recording:
+            self.x, self.gamma, self.param_shapes = x, gamma, [p.shape for p in params]
+        return y
+
+    def backward(self, xp, gy):
+        gx, ggamma, gbeta = self.lowering.backward(xp, gy, self.x, self.gamma, self.mean, self.var, self.axis,
+                                                   self.epsilon, need_x=self.needs_grad[0])
+        grads = [gx]
+        if self.scale:
+            grads.append(ggamma.reshape(self.param_shapes[0]))
+        if self.center:
+            grads.append(gbeta.reshape(self.param_shapes[-1]))
+        return tuple(grads)
+
+
+def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
+    """Batch normalization in training: normalize ``x`` by the batch's own mean and variance.
+
+    One fused op (two passes over the batch forward, two backward, where the channels are the last
+    axis), for BatchNormalization's training call. The variance is the population (biased) one, for
+    normalizing and for moving averages alike, as Keras does.
+
+    Args:
+        x: input tensor.
+        gamma: per-channel scale, shape ``(channels,)``, or ``None``.
+        beta: per-channel offset, shape ``(channels,)``, or ``None``.
+        axis: the channel axis; every other axis is reduced.
+        epsilon: added to the variance.
+
+    Returns:
+        ``(y, batch_mean, batch_var)``: ``y`` is differentiable with respect to ``x``, ``gamma``
+        and ``beta``; the statistics (shape ``(channels,)``) are not.
+
+    Example:
+        >>> import striate as keras
+        >>> x = [[1.0, 2.0], [3.0, 6.0]]
+        >>> y, mean, var = keras.ops.batch_norm_train(x, gamma=[1.0, 1.0], beta=[0.0, 0.0], axis=-1)
+        >>> y   # each column scaled to mean 0, variance 1 (less epsilon's share)
+        Tensor(array([[-0.9995, -0.9999],
+                      [ 0.9995,  0.9999]], dtype=float32))
+        >>> mean, var
+        (Tensor(array([2., 4.], dtype=float32)), Tensor(array([1., 4.], dtype=float32)))
+    """
+    x = tensor(x)
+    ax = axis % x.ndim
+    params = [_per_channel("batch_norm_train", name, p, x.shape, ax)
+              for name, p in (("gamma", gamma), ("beta", beta)) if p is not None]
+    fn = BatchNormTrain(ax, epsilon, gamma is not None, beta is not None)
+    y = fn(x, *params)
+    return y, Tensor._make(fn.mean, None), Tensor._make(fn.var, None)
+
+
+class ChannelAffine(Function):
+    """``y = (x - mean) * a + b`` per channel of ``axis``, in one pass where :func:`lowering_for` gives
+    ``ChannelsLast``; inputs are x, mean, a and b (each of the three ``(channels,)``).
+
+    Args:
+        axis: the channel axis (non-negative).
+
+    Example:
+        >>> ChannelAffine(axis=1)([[1.0, 2.0], [3.0, 6.0]], [2.0, 4.0], [1.0, 0.5], [0.0, 1.0])
+        Tensor(array([[-1.,  0.],
+                      [ 1.,  2.]], dtype=float32))
+    """
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, xp, x, mean, a, b):
+        self.lowering = lowering_for(x, self.axis)
+        if self.recording:
+            self.saved = x, mean, a
+        return self.lowering.affine(xp, x, mean, a, b, self.axis)
+
+    def backward(self, xp, gy):
+        x, mean, a = self.saved
+        return self.lowering.affine_backward(xp, gy, x, mean, a, self.axis, need_x=self.needs_grad[0])
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """Normalize ``x`` with given statistics: ``(x - mean) / sqrt(variance + epsilon) * scale + offset``.
+
+    The per-channel factor ``scale / sqrt(variance + epsilon)`` is made first, then applied with the
+    shift in one op (:class:`ChannelAffine`).
+
+    Args:
+        x: input tensor.
+        mean, variance: one value per channel of ``axis``.
+        axis: the channel axis.
+        offset, scale: optional per-channel shift (beta) and scale (gamma).
+        epsilon: added to the variance.
+
+    Returns:
+        A Tensor of ``x``'s shape, differentiable with respect to every tensor argument.
+
+    Example:
+        >>> import striate as keras
+        >>> x = [[1.0, 2.0], [3.0, 6.0]]
+        >>> keras.ops.batch_normalization(x, mean=[2.0, 4.0], variance=[1.0, 4.0], axis=-1, epsilon=0.0)
+        Tensor(array([[-1., -1.],
+                      [ 1.,  1.]], dtype=float32))
+    """
+    x = tensor(x)
+    ax = axis % x.ndim
+    channel = lambda name, p: _shape.Reshape((x.shape[ax],))(  # noqa: E731
+        _per_channel("batch_normalization", name, p, x.shape, ax))
+    a = _math.Pow()(_math.Add()(channel("variance", variance), epsilon), -0.5)
+    if scale is not None:
+        a = _math.Mul()(a, channel("scale", scale))
+    b = channel("offset", offset) if offset is not None else backend.xp().zeros(x.shape[ax], x.dtype)
+    return ChannelAffine(ax)(x, channel("mean", mean), a, b)

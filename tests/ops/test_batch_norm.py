@@ -1,0 +1,133 @@
+"""ops/normalization.py: batch normalization's lowerings against the reference, PyTorch and float64."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from opcheck import check_op, rel_err
+
+from striate import ops
+from striate.backend import accel
+from striate.ops import normalization as bn
+
+rng = np.random.default_rng(7)  # not opcheck's seed 0: its cotangent would copy the inputs
+
+
+def nhwc_batch_norm(x, g, b):
+    return F.batch_norm(x.permute(0, 3, 1, 2), None, None, g, b, training=True, eps=1e-3).permute(0, 2, 3, 1)
+
+
+def lowering_id(low):
+    return "reference" if low is bn.REFERENCE else "numpy" if low.passes is bn.NUMPY_PASSES else "compiled"
+
+
+def fast_lowerings():
+    """The lowerings that are not the reference: NumPy's passes, and the compiled kernels where Numba is."""
+    found = [bn.ChannelsLast(bn.NUMPY_PASSES)]
+    if accel.kernels() is not None:
+        found.append(bn.ChannelsLast(accel.kernels()))
+    return found
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5, 16), (3, 5, 5, 7), (4, 2, 2, 64), (5, 1)])
+def test_batch_norm_train_matches_torch_on_channels_last(shape):
+    c = shape[-1]
+    if len(shape) == 4:
+        check_op(lambda x, g, b: ops.batch_norm_train(x, g, b)[0], nhwc_batch_norm,
+                 [rng.standard_normal(shape) * 2 + 1, rng.standard_normal(c), rng.standard_normal(c)])
+    else:
+        check_op(lambda x: ops.batch_norm_train(x, None, None)[0],
+                 lambda x: F.batch_norm(x, None, None, training=True, eps=1e-3), [rng.standard_normal(shape)])
+
+
+@pytest.mark.parametrize("lowering", fast_lowerings(), ids=lowering_id)
+@pytest.mark.parametrize("shape", [(128, 8, 8, 16), (7, 5, 3, 24), (3, 4, 4, 256), (33, 1), (2, 3, 3)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_fast_lowering_matches_reference_in_float32(lowering, shape, affine):
+    c = shape[-1]
+    x = (rng.standard_normal(shape) * rng.uniform(0.5, 3, c) + rng.uniform(-2, 2, c)).astype(np.float32)
+    gy = rng.standard_normal(shape).astype(np.float32)
+    gamma, beta = (rng.standard_normal((2, c)).astype(np.float32) if affine else (None, None))
+    axis = len(shape) - 1
+    want = bn.REFERENCE.forward(np, x, gamma, beta, axis, 1e-3)
+    got = lowering.forward(np, x, gamma, beta, axis, 1e-3)
+    for a, b in zip(got, want):
+        assert a.dtype == np.float32 and a.shape == b.shape
+        assert rel_err(a, b) < 1e-5
+    want = bn.REFERENCE.backward(np, gy, x, gamma, *want[1:], axis, 1e-3)
+    got = lowering.backward(np, gy, x, gamma, *got[1:], axis, 1e-3)
+    for a, b in zip(got, want):
+        assert a.dtype == np.float32 and a.shape == b.shape
+        assert rel_err(a, b) < 1e-5
+
+
+@pytest.mark.parametrize("lowering", fast_lowerings(), ids=lowering_id)
+@pytest.mark.parametrize("shape", [(16, 4, 4, 16), (3, 5, 7)])
+def test_fast_affine_matches_reference(lowering, shape):
+    c, axis = shape[-1], len(shape) - 1
+    x, gy = rng.standard_normal((2, *shape)).astype(np.float32)
+    mean, a, b = rng.standard_normal((3, c)).astype(np.float32)
+    got, want = lowering.affine(np, x, mean, a, b, axis), bn.REFERENCE.affine(np, x, mean, a, b, axis)
+    assert got.dtype == np.float32 and rel_err(got, want) < 1e-6
+    got = lowering.affine_backward(np, gy, x, mean, a, axis)
+    want = bn.REFERENCE.affine_backward(np, gy, x, mean, a, axis)
+    for g, w in zip(got, want):
+        assert g.dtype == np.float32 and rel_err(g, w) < 1e-5
+    assert lowering.affine_backward(np, gy, x, mean, a, axis, need_x=False)[0] is None
+
+
+@pytest.mark.parametrize("lowering", [bn.REFERENCE] + fast_lowerings(), ids=lowering_id)
+def test_backward_takes_any_gradient_layout_and_skips_the_input_gradient(lowering):
+    x = rng.standard_normal((6, 4, 8)).astype(np.float32)
+    gamma = rng.standard_normal(8).astype(np.float32)
+    _, mean, var = lowering.forward(np, x, gamma, None, 2, 1e-3)
+    gy_t = rng.standard_normal((8, 4, 6)).astype(np.float32).T  # transposed: not C-contiguous
+    want = bn.REFERENCE.backward(np, np.ascontiguousarray(gy_t), x, gamma, mean, var, 2, 1e-3)
+    got = lowering.backward(np, gy_t, x, gamma, mean, var, 2, 1e-3)
+    for a, b in zip(got, want):
+        assert a.dtype == np.float32 and rel_err(a, b) < 1e-5
+    gx, ggamma, gbeta = lowering.backward(np, gy_t, x, gamma, mean, var, 2, 1e-3, need_x=False)
+    assert gx is None and rel_err(ggamma, want[1]) < 1e-5 and rel_err(gbeta, want[2]) < 1e-5
+
+
+@pytest.mark.parametrize("lowering", fast_lowerings(), ids=lowering_id)
+def test_statistics_stay_accurate_over_many_rows_far_from_zero(lowering):
+    # float32 sums over 131072 rows, or E[x^2] - E[x]^2 at mean 300 and std 0.5, lose most of the digits
+    x = (300 + 0.5 * rng.standard_normal((131072, 16))).astype(np.float32)
+    _, mean, var = lowering.forward(np, x, None, None, 1, 1e-3)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(mean, x64.mean(axis=0), rtol=1e-7)
+    np.testing.assert_allclose(var, x64.var(axis=0), rtol=1e-5)
+
+
+def test_lowering_for_picks_channels_last_only_where_it_serves():
+    nhwc = np.zeros((4, 3, 3, 16), np.float32)
+    assert bn.lowering_for(nhwc, axis=1) is bn.REFERENCE
+    assert bn.lowering_for(nhwc.astype(np.float16), axis=3) is bn.REFERENCE
+    assert bn.lowering_for(np.zeros((0, 16), np.float32), axis=1) is bn.REFERENCE
+    assert bn.lowering_for(nhwc.astype(np.float64), axis=3).passes is bn.NUMPY_PASSES
+    chosen = bn.lowering_for(nhwc, axis=3).passes
+    assert chosen is (bn.NUMPY_PASSES if accel.kernels() is None else accel.kernels())
+
+
+def test_gamma_and_beta_get_gradients_when_the_input_needs_none():
+    x = rng.standard_normal((5, 4, 3)).astype(np.float32)
+    g, b = (ops.convert_to_tensor(v) for v in rng.standard_normal((2, 3)).astype(np.float32))
+    g.requires_grad = b.requires_grad = True
+    y, _, _ = ops.batch_norm_train(x, g, b)
+    y.backward(np.ones_like(x) * np.arange(3, dtype=np.float32))
+    xhat = (x - x.mean((0, 1))) / np.sqrt(x.var((0, 1)) + 1e-3)
+    np.testing.assert_allclose(b.grad, [0.0, 20.0, 40.0])
+    np.testing.assert_allclose(g.grad, (xhat * np.arange(3)).sum((0, 1)), atol=1e-4)
+
+
+@pytest.mark.parametrize("with_offset", [True, False])
+def test_inference_normalization_matches_torch_with_far_statistics(with_offset):
+    x = rng.standard_normal((3, 4, 4, 5)) * 2 + 10
+    mean, var = rng.uniform(9, 11, 5), rng.uniform(0.5, 4, 5)
+    offset, scale = rng.standard_normal(5), rng.standard_normal(5)
+    if with_offset:
+        check_op(lambda x, m, v, b, g: ops.batch_normalization(x, m, v, -1, offset=b, scale=g),
+                 lambda x, m, v, b, g: (x - m) / torch.sqrt(v + 1e-3) * g + b, [x, mean, var, offset, scale])
+    else:
+        check_op(lambda x, m, v, g: ops.batch_normalization(x, m, v, -1, scale=g),
+                 lambda x, m, v, g: (x - m) / torch.sqrt(v + 1e-3) * g, [x, mean, var, scale])
