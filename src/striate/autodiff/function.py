@@ -1,6 +1,6 @@
 """Function: the base of every op. Forward and backward are written side by side."""
 from striate import backend
-from striate.autodiff.tensor import Tensor, _grad_enabled
+from striate.autodiff.tensor import Tensor, _claimed, _grad_enabled
 
 
 class Function:
@@ -56,13 +56,25 @@ class Function:
             return Tensor._make(out, self)
         return Tensor._make(out, None)
 
-    def gradient_into(self, k):
-        """Where the gradient of input ``k`` may be written: the array its Variable offers (taken, so
-        one op writes it; see ``Variable``), or None (then the op allocates its own)."""
-        into = getattr(self.parents[k], "_gradient_into", None)
-        if into is not None:
-            self.parents[k]._gradient_into = None
-        return into
+    def grad_buffer(self, k):
+        """The array to write the gradient of input ``k`` into, or None: then ``backward`` allocates one.
+
+        Call it in ``backward``, only for an input whose gradient is needed. A weight lent a buffer
+        for this pass (``Variable.grad_buffer``; see ``striate.autodiff.parameters``) offers it to the
+        first op that asks: a weight used twice gets its second gradient in a new array, which the tape
+        adds to the first. An op may ignore the offer: the tape then copies its result into the buffer.
+
+        Args:
+            k: the input's position in the call.
+
+        Returns:
+            An array of input ``k``'s shape and dtype, or None.
+        """
+        parent = self.parents[k]
+        if parent is None or parent.grad_buffer is None or id(parent) in _claimed:
+            return None
+        _claimed.add(id(parent))
+        return parent.grad_buffer
 
     def forward(self, xp, *arrays):
         raise NotImplementedError

@@ -4,6 +4,10 @@ The tape is implicit: each Tensor made by an op keeps that op (``_ctx``), and th
 op keeps its input Tensors (``parents``). ``backward()`` sorts this graph
 topologically (iteratively, so deep nets never hit Python's recursion limit) and
 walks it from the output back to the leaves, applying the chain rule op by op.
+
+A leaf's gradient goes to ``.grad``: a new array, or the leaf's ``grad_buffer`` where it has one (a
+weight in a ParameterStore's backward pass). The first op that asks for that buffer writes the
+gradient straight into it (``Function.grad_buffer``); otherwise the walk copies the gradient there.
 """
 import math
 from contextlib import contextmanager
@@ -11,6 +15,8 @@ from contextlib import contextmanager
 from striate import backend
 
 _grad_enabled = [True]
+# ids of the leaves whose grad_buffer an op has claimed in the backward pass now running
+_claimed = set()
 
 
 def is_grad_enabled():
@@ -55,6 +61,7 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "__weakref__")
     __array_ufunc__ = None  # make NumPy defer `ndarray op Tensor` to Tensor's reflected methods
+    grad_buffer = None  # where backward() puts this leaf's gradient; only a Variable may be lent one
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
@@ -148,6 +155,15 @@ class Tensor:
             grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.data.dtype)
             if grad.shape != self.shape:
                 raise ValueError(f"backward() gradient has shape {grad.shape}, the tensor has {self.shape}")
+        outer = set(_claimed)  # a pass run inside an op's backward keeps the claims of the pass around it
+        _claimed.clear()
+        try:
+            self._walk(xp, grad)
+        finally:
+            _claimed.clear()
+            _claimed.update(outer)
+
+    def _walk(self, xp, grad):
         grads = {id(self): grad}
         for t in reversed(_toposort(self)):
             g = grads.pop(id(t), None)
@@ -155,7 +171,14 @@ class Tensor:
                 continue
             fn = t._ctx
             if fn is None:
-                t.grad = g if t.grad is None else t.grad + g
+                buffer = t.grad_buffer
+                if t.grad is not None:
+                    t.grad = t.grad + g
+                elif buffer is None or g is buffer:
+                    t.grad = g
+                else:
+                    buffer[...] = g
+                    t.grad = buffer
                 continue
             in_grads = fn.backward(xp, g)
             if type(in_grads) is not tuple:

@@ -24,10 +24,10 @@ class Variable(Tensor):
                [1., 1.]], dtype=float32)
     """
 
-    # NOTE: ``_gradient_into``: an array the next op that computes this variable's gradient may write it
-    # into, once (see ``Function.gradient_into``); the trainer sets it to the optimizer's flat
-    # gradient (a view), so the update reads the gradients without gathering them first.
-    __slots__ = ("trainable", "path", "regularizer", "constraint", "_gradient_into")
+    # NOTE: ``grad_buffer``: where the backward pass puts this variable's gradient (``.grad`` is then
+    # this array), or None for a new array. A ParameterStore lends it a view of the store's flat
+    # gradients for the length of one pass (see ``striate.autodiff.parameters``).
+    __slots__ = ("trainable", "path", "regularizer", "constraint", "grad_buffer")
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, name=None, regularizer=None,
                  constraint=None):
@@ -42,7 +42,7 @@ class Variable(Tensor):
         self.path = name
         self.regularizer = regularizer
         self.constraint = constraint
-        self._gradient_into = None
+        self.grad_buffer = None
 
     def assign(self, value):
         """Overwrite the value in place (keeps every reference to this variable valid)."""

@@ -56,7 +56,7 @@ class Linear(Function):
     def backward(self, xp, gy):
         g = activation_grad(self.activation, gy.reshape(-1, gy.shape[-1]), self.y)
         gx = product_rows(xp, g, self.w.T).reshape(self.x_shape) if self.needs_grad[0] else None
-        gw = product_rows(xp, self.x2.T, g, out=self.gradient_into(1)) if self.needs_grad[1] else None
+        gw = product_rows(xp, self.x2.T, g, out=self.grad_buffer(1)) if self.needs_grad[1] else None
         gb = backend.sum_rows(g) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         return gx, gw, gb
 
@@ -66,9 +66,8 @@ def product_rows(xp, a, b, then=None, out=None):
     ``then`` (an in-place step, such as adding a bias) where given; into ``out`` where it is given and
     fits (its shape, and the product's dtype), else into a new array.
 
-    NOTE: split only while work with products is being split (see ``backend.threads._whole``); a
-    model of products alone is faster on BLAS's own threads (measured: the lecture DFF at batch
-    128, 30,900 images/s against 25,000 with its products split by rows).
+    NOTE: split by the thread rule of ``backend.threads`` (by its own cost); a product left whole runs
+    on BLAS's own threads, which is faster for a model of products alone (the lecture DFF).
     """
     shape, dtype = (a.shape[0], b.shape[1]), (a.dtype if a.dtype == b.dtype else xp.result_type(a, b))
     y = out if out is not None and out.shape == shape and out.dtype == dtype else xp.empty(shape, dtype=dtype)

@@ -5,6 +5,9 @@ An update runs in place on the raw arrays of the backend module, with no tape: e
 allocates no array the size of a weight. Rules follow Keras 3's (its torch backend's order of
 operations), with scalars rounded as Keras's float32 tensors round them (see ``_rounding``), so
 results match ``keras.optimizers`` to float32 rounding.
+
+In ``fit`` the optimizer reads the gradients from a ParameterStore (``apply_store``): the backward pass
+left them in its flat array, next to the flat array of the values it updates.
 """
 import difflib
 import inspect
@@ -15,6 +18,7 @@ import warnings
 
 from striate import backend
 from striate.autodiff import Tensor, Variable, no_grad
+from striate.autodiff.parameters import ParameterStore, join, split
 from striate.optimizers import schedules
 from striate.optimizers._rounding import rounder
 
@@ -175,13 +179,18 @@ class Optimizer:
         Args:
             variables: the trainable :class:`~striate.autodiff.Variable` s this optimizer will update.
         """
+        self._build(variables)
+
+    def _build(self, variables, store=None):
+        """``build``; an update of all the variables at once keeps their values and gradients in ``store``
+        where given (else in a store of its own)."""
         if self.built:
             return
         variables = list(variables)
         self._trainable_variables = variables
         self._index = {id(v): i for i, v in enumerate(variables)}
         self._build_slots(variables)
-        self._joined = _Joined(variables, self._slot_columns, self._scratch_count) \
+        self._joined = _Joined(variables, self._slot_columns, self._scratch_count, store) \
             if self._elementwise and _Joined.fits(variables) else None
         self._scratch = self._joined.scratch_views if self._joined is not None else \
             self._scratch_views(variables, self._scratch_count)
@@ -274,27 +283,63 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}.apply() received {len(grads)} gradients for "
                              f"{len(variables)} variables")
         indices, grads, variables = self._pair(grads, variables)
+        joined = self._joined if self._joined is not None and self._joined.holds(indices, variables) else None
+        if joined is not None:
+            joined.store.set_gradients(grads)
+        self._step(grads, variables, indices, joined)
+
+    def apply_store(self, store):
+        """Update the variables of a :class:`~striate.autodiff.parameters.ParameterStore` from the gradients
+        its last ``backward`` left in it; then count one iteration (what ``fit`` does each step).
+
+        The first call builds the optimizer for ``store.variables``, keeping their values in the store.
+        When every variable received a gradient, an elementwise rule reads the store's flat gradient and
+        updates its flat values in one call per operation; otherwise this is ``apply``.
+
+        Args:
+            store: the ParameterStore, after its ``backward``.
+
+        Example:
+            >>> from striate.autodiff.parameters import ParameterStore
+            >>> w = keras.Variable(np.ones(2, "float32"))
+            >>> store = ParameterStore([w])
+            >>> grads = store.backward((w * np.array([1.0, -1.0], "float32")).sum())
+            >>> optimizer = keras.optimizers.SGD(learning_rate=0.5)
+            >>> optimizer.apply_store(store)
+            >>> w.numpy()
+            array([0.5, 1.5], dtype=float32)
+        """
+        self._build(store.variables, store)
+        grads = [v.grad for v in store.variables]
+        joined = self._joined
+        if joined is not None and all(g is not None for g in grads) and joined.adopt(store):
+            self._step(store.gradient_views, store.variables, joined.order, joined)
+        else:
+            self.apply(grads, store.variables)
+
+    def _step(self, grads, variables, indices, joined):
+        """One update of ``variables`` (at ``indices`` of the built ones) from ``grads``; with ``joined``,
+        all at once from its store's flat gradients, which hold a copy of ``grads`` by then."""
         xp = backend.xp()
         dtype = variables[0].data.dtype
         r = rounder(dtype)
         lr = r(self.learning_rate)
         scales = self._clip_scales(xp, grads)
-        joined = self._joined if self._joined is not None and self._joined.holds(indices, variables) else None
         if self.weight_decay:
             factor = r(1.0 - r(r(self.weight_decay) * lr))
-            for w in [joined.weights] if joined is not None else [v.data for v in variables]:
+            for w in [joined.store.values] if joined is not None else [v.data for v in variables]:
                 w *= factor
         step = self.iterations + 1  # read once: on a GPU each read waits for the device
         constants = self._begin_step(lr, step, r)
         if joined is not None:
-            # every variable at once: the gradients copied into one flat array, clipped there, and one update
-            gradient = joined.gather(xp, grads)
+            # every variable at once: the gradients in one flat array, clipped there, and one update
+            gradient = joined.store.gradients
             if scales.count(1.0) != len(scales):
-                for view, scale in zip(joined.gradient_views, scales):
+                for view, scale in zip(joined.store.gradient_views, scales):
                     view *= scale
             elif self.clipvalue and self.clipvalue > 0:
                 xp.clip(gradient, -self.clipvalue, self.clipvalue, out=gradient)
-            self._update(xp, gradient, joined.weights, joined.slots, joined.scratch, constants)
+            self._update(xp, gradient, joined.store.values, joined.slots, joined.scratch, constants)
         else:
             for i, g, v, scale in zip(indices, grads, variables, scales):
                 self._update(xp, self._clipped(xp, i, g, scale), v.data, self._slot_arrays[i], self._scratch[i],
@@ -308,27 +353,14 @@ class Optimizer:
         if step % FLUSH_EVERY == 0:
             self._flush_subnormals(xp)
 
-    def gradients_into(self, variables):
-        """Per variable of ``variables``, where its gradient may be written so that ``apply`` need not
-        copy it (a view of the flat gradient of the joined variables), or None throughout.
-
-        A trainer offers these to the ops of its backward pass (``Variable._gradient_into``) and passes
-        the gradients to ``apply`` before the next backward pass writes there again.
-        """
-        joined = self._joined
-        if joined is None or len(variables) != len(joined.views) \
-                or not all(v.data is view for v, view in zip(variables, joined.views)):
-            return [None] * len(variables)
-        return list(joined.gradient_views)
-
     def _flush_subnormals(self, xp):
         """Set to zero the slot values below ``2**26`` times the dtype's smallest normal number.
 
         A moment whose gradient stays zero (a dead ReLU's weights) decays geometrically (Adam's first
         moment by 0.9 a step) into subnormal numbers, as do the update's products of it with the
-        learning rate, and arithmetic on subnormals takes a slow path on many CPUs: on an Intel Xeon,
-        Adam's update of the lecture DFF went 0.5 -> 1.1 ms a step, with 80,000 of its 235,000 first
-        moments subnormal. From the bound (float32: ``7.9e-31``) a moment times a learning rate down
+        learning rate, and arithmetic on subnormals takes a slow path on many CPUs (Adam's update of
+        the lecture DFF took twice as long with a third of its first moments subnormal; see
+        benchmarks/NOTES.md). From the bound (float32: ``7.9e-31``) a moment times a learning rate down
         to ``1e-5`` stays normal until the next flush, decaying by 0.9 (``0.9 ** 32 > 0.03``). Values
         this small change no update by anything float32 can show next to a weight (Adam's step for
         such a moment is under ``1e-25``; RMSprop's denominator moves by under ``1e-15`` beside its
@@ -393,9 +425,8 @@ class Optimizer:
     def _update(self, xp, gradient, weight, slots, scratch, constants):
         """``_update_step``, split by elements across striate's threads (updates are elementwise)."""
         # NOTE: an update's array calls are short and many, so its parts hand the GIL to each other
-        # often, and a split pays only from about a million values (measured, Adam: 60,000 values
-        # 0.10 -> 0.13 ms split, and in LeNet-5's training 0.13 -> 0.35; 10^6 values 2.15 -> 1.65 ms):
-        # counted as half a pass, an update is split from 4 * MIN_COST values (2^20).
+        # often, and a split pays only from about a million values (benchmarks/NOTES.md): counted as
+        # half a pass, an update is split from 4 * MIN_COST values (2^20).
         cost = weight.size // 2
         if cost < 2 * backend.threads.MIN_COST or not (gradient.flags.c_contiguous and weight.flags.c_contiguous):
             # too little to split in two (or not flat; slots and scratch always are): no views, no dispatch
@@ -457,15 +488,15 @@ class Optimizer:
 
 
 class _Joined:
-    """The trainable variables' values, and each slot's, as views of one flat array each.
+    """The state of an update of all the variables at once: the variables' values and gradients, in a
+    ParameterStore, and each slot's values and the scratch arrays, as flat arrays alongside.
 
     An elementwise rule then updates every variable in one call per operation (Adam: 7 array calls a
-    step instead of 7 per variable; measured when they were 12, the lecture DFF's 6 variables: 714 ->
-    532 microseconds a step), from the gradients copied into one flat array. The values and results are the same bits.
+    step instead of 7 per variable), with the same bits as one variable at a time.
 
-    NOTE: this replaces the arrays of the Variables (once, at ``build``); a Variable is otherwise only
-    ever updated in place. Should another optimizer rehome them later, ``holds`` says so and this one
-    updates them one by one again.
+    NOTE: the store replaces the arrays of the Variables (once, when made); a Variable is otherwise only
+    ever updated in place. Should another store rehome them later, ``holds`` says so and this optimizer
+    updates them one by one again, until it is handed a store of the same variables (``adopt``).
     """
 
     # NOTE: the flat gradient and scratch arrays cost memory beyond per-variable updates (about two
@@ -473,17 +504,18 @@ class _Joined:
     # against the arithmetic, so large models keep updating variable by variable.
     MAX_SIZE = 1 << 24
 
-    def __init__(self, variables, slot_columns, scratch_count):
+    def __init__(self, variables, slot_columns, scratch_count, store=None):
         xp, dtype = backend.xp(), variables[0].data.dtype
-        self.size = sum(v.data.size for v in variables)
-        self.weights = self._rehome(xp, variables, dtype)
-        self.views = [v.data for v in variables]
-        self.slots = {name: self._rehome(xp, column, dtype) for name, column in slot_columns.items()}
-        self.gradient = xp.empty(self.size, dtype)
-        self.gradient_views = self._views(self.gradient, variables)
-        self.scratch = tuple(xp.empty(self.size, dtype) for _ in range(scratch_count))
-        self.scratch_views = list(zip(*(self._views(a, variables) for a in self.scratch)))
+        self.store = store if store is not None else ParameterStore(variables)
+        self.slots = {name: join(column, dtype) for name, column in slot_columns.items()}
+        self.scratch = tuple(xp.empty(self.store.values.size, dtype) for _ in range(scratch_count))
+        self.scratch_views = list(zip(*(split(a, variables) for a in self.scratch)))
         self.order = list(range(len(variables)))
+
+    @property
+    def weights(self):
+        """The flat array of the variables' values (the store's)."""
+        return self.store.values
 
     @staticmethod
     def fits(variables):
@@ -492,35 +524,18 @@ class _Joined:
         size = sum(v.data.size for v in variables)
         return len(dtypes) == 1 and dtypes.pop().kind == "f" and size <= _Joined.MAX_SIZE
 
-    def _rehome(self, xp, variables, dtype):
-        flat = xp.empty(self.size, dtype)
-        for v, view in zip(variables, self._views(flat, variables)):
-            view[...] = v.data
-            v.data = view
-        return flat
-
-    @staticmethod
-    def _views(flat, variables):
-        views, start = [], 0
-        for v in variables:
-            views.append(flat[start:start + v.data.size].reshape(v.data.shape))
-            start += v.data.size
-        return views
-
     def holds(self, indices, variables):
         """Whether this step updates all the variables, in order, each still a view of ``weights``."""
-        return indices == self.order and all(v.data is view for v, view in zip(variables, self.views))
+        return indices == self.order and self.store.holds(variables)
 
-    def gather(self, xp, grads):
-        """The gradients as one flat array: ``gradient``, into which they are copied, except those that
-        were written there already (see ``Optimizer.gradients_into``)."""
-        in_place = [g is view for g, view in zip(grads, self.gradient_views)]
-        if not any(in_place):
-            return xp.concatenate([g.reshape(-1) for g in grads], out=self.gradient)
-        for g, view, placed in zip(grads, self.gradient_views, in_place):
-            if not placed:
-                view[...] = g
-        return self.gradient
+    def adopt(self, store):
+        """Take ``store`` as the home of the values if it holds the same variables; returns whether it does."""
+        if store is not self.store:
+            if len(store.variables) != len(self.order) or not store.complete or \
+                    any(v is not w for v, w in zip(store.variables, self.store.variables)):
+                return False
+            self.store = store
+        return store.holds(store.variables)
 
 
 def _clip_scale(norm, clip):

@@ -1,5 +1,6 @@
 """compile / fit / evaluate / predict: the training loop behind every Model."""
 import copy
+import functools
 import math
 import numbers
 import warnings
@@ -8,6 +9,7 @@ import numpy as np
 
 from striate import backend, ops
 from striate.autodiff import Tensor, no_grad
+from striate.autodiff.parameters import ParameterStore
 from striate.trainers import data as data_utils
 from striate.trainers.data import ArrayBatches, is_generator
 
@@ -24,6 +26,15 @@ def _device_labels(y):
     return a
 
 
+def _engaged(method):
+    """``method`` run inside ``backend.engaged()``: the process tuned for striate's work, and restored after."""
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        with backend.engaged():
+            return method(*args, **kwargs)
+    return run
+
+
 class Trainer:
     """The training half of Model (Keras 3 splits it the same way)."""
 
@@ -32,6 +43,7 @@ class Trainer:
         self.compiled = False
         self.stop_training = False
         self.history = None
+        self._parameters = None       # the ParameterStore of the trainable weights, made at the first step
         self._fit_position = None     # [epoch, next step, generator state before the epoch's shuffle] in fit
         self._epoch_end_state = None  # _progress() when the epoch's batches are done
         self._resume_from = None      # the state given to resume_training, restored once fit's loop starts
@@ -112,7 +124,9 @@ class Trainer:
             if spec is None:
                 continue
             i = names.index(name)
-            fn = losses_mod.resolve_loss(spec, y_true[i], y_pred[i])
+            # the loss is set up once for the layer that makes output i (a softmax's logits, see resolve_loss)
+            outputs = getattr(self, "outputs", None)
+            fn = losses_mod.resolve_loss(spec, y_true[i], y_pred[i], outputs[i].node.layer if outputs else None)
             self._compiled_losses.append((i, fn, 1.0 if w is None else float(w), name))
         # NOTE: as in Keras, sample weights reach only `weighted_metrics`, never plain `metrics`.
         self._compiled_metrics = []
@@ -192,20 +206,21 @@ class Trainer:
         if self._compiled_losses is None:
             self._resolve(_shapes(y), _shapes(y_pred))
         loss = self._compute_loss(y, y_pred, sw)
-        # the ops may write the gradients straight into the optimizer's flat array (no copy in apply);
-        # a gradient left on a weight by the user's own backward() must not be added to this step's
-        for v, into in zip(variables, self.optimizer.gradients_into(variables)):
-            v.grad = None
-            v._gradient_into = into
-        try:
-            loss.backward()
-        finally:
-            for v in variables:
-                v._gradient_into = None
-        self.optimizer.apply([v.grad for v in variables], variables)
+        # each weight's gradient lands in the store (a gradient left by the user's own backward() is
+        # dropped), and the optimizer updates the weights from there
+        store = self._parameter_store(variables)
+        store.backward(loss)
+        self.optimizer.apply_store(store)
         for v in variables:
             v.grad = None
         self._update_metrics(y, y_pred, sw, loss, len(data_utils._flat(x)[0]))
+
+    def _parameter_store(self, variables):
+        """The ParameterStore of ``variables`` (the trainable weights): made once they exist, and again
+        when they change (a layer frozen or unfrozen)."""
+        if self._parameters is None or not self._parameters.holds(variables):
+            self._parameters = ParameterStore(variables)
+        return self._parameters
 
     def _test_batch(self, x, y, sw):
         x, y, sw = self._prepare(x, y, sw)
@@ -269,6 +284,7 @@ class Trainer:
         w = table[labels.astype(np.int64)]
         return w if sample_weight is None else w * sample_weight
 
+    @_engaged
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
@@ -503,6 +519,7 @@ class Trainer:
         cbs.on_test_end(logs)
         return logs
 
+    @_engaged
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """Loss and metrics on the given data: a scalar, or ``[loss, metric, ...]``, or a dict."""
@@ -519,6 +536,7 @@ class Trainer:
         values = [logs[n] for n in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
+    @_engaged
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x``, as NumPy arrays, computed in batches.
 
@@ -587,10 +605,12 @@ class Trainer:
                              f"{what} cannot be a dict; pass {what} as an array, or a list in the model's order")
         return data_utils.by_name(values, [t.node.layer.name for t in tensors], what, self.name)
 
+    @_engaged
     def predict_on_batch(self, x):
         out = [_host(o) for o in _as_list(self.predict_on_batch_tensors(x))]
         return out if len(out) > 1 else out[0]
 
+    @_engaged
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on one batch; returns the loss (and metrics) of that batch."""
         self._check_compiled("train_on_batch")
@@ -603,6 +623,7 @@ class Trainer:
         self._train_batch(x, y, sample_weight)
         return self._batch_result(return_dict)
 
+    @_engaged
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._check_compiled("test_on_batch")
         x, y, sample_weight = data_utils.to_numpy(x), data_utils.to_numpy(y), data_utils.to_numpy(sample_weight)
