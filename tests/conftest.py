@@ -22,13 +22,13 @@ def _seeded():
 
 @pytest.fixture
 def split_work(monkeypatch):
-    """striate on two threads, splitting every op it can, however small (``backend.threads``)."""
+    """striate on two threads in a session, splitting every op it can, however small (``backend.threads``)."""
     from striate.backend import threads
     before = threads.get_num_threads()
     threads.set_num_threads(2)
     monkeypatch.setattr(threads, "MIN_COST", 1)
-    monkeypatch.setattr(threads, "QUIET", float("inf"))
-    yield
+    with threads.session():
+        yield
     threads.set_num_threads(before)
 
 

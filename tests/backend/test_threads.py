@@ -1,6 +1,7 @@
-"""striate's own threads: work split by samples across them, with NumPy's BLAS kept to one thread."""
+"""striate's own threads: work split by samples across them by a per-op rule, only inside a session."""
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -8,6 +9,8 @@ import pytest
 import striate
 from striate import backend
 from striate.backend import threads
+
+HAS_BLAS = backend.blas_threads() is not None
 
 
 def test_parts_cover_the_range_in_order(split_work):
@@ -18,7 +21,38 @@ def test_parts_cover_the_range_in_order(split_work):
 
 
 def test_small_work_runs_in_one_part():
-    assert backend.parallel(lambda s: s, 100, cost=threads.MIN_COST) == [slice(0, 100)]
+    with threads.session():
+        assert backend.parallel(lambda s: s, 100, cost=threads.MIN_COST) == [slice(0, 100)]
+
+
+def test_outside_a_session_work_runs_whole_and_changes_nothing(monkeypatch):
+    monkeypatch.setattr(threads, "MIN_COST", 1)
+    count, blas = threading.active_count(), backend.blas_threads()
+    assert backend.parallel(lambda s: threading.get_ident(), 8, cost=10**9) == [threading.get_ident()]
+    assert backend.runs_whole(8, cost=10**9)
+    assert threading.active_count() == count and backend.blas_threads() == blas
+
+
+@pytest.mark.skipif(not HAS_BLAS, reason="NumPy's BLAS is not reachable here")
+def test_a_session_restores_blas_and_ends_its_threads_even_on_an_error(monkeypatch):
+    monkeypatch.setattr(threads, "MIN_COST", 1)
+    before_threads = threads.get_num_threads()
+    threads.set_num_threads(2)
+    count, blas = threading.active_count(), backend.blas_threads()
+    set_blas = threads.threads_functions()[0]
+    set_blas(3)
+    try:
+        with pytest.raises(KeyError):
+            with threads.session():
+                with threads.session():  # reentrant: the inner end changes nothing
+                    assert len(backend.parallel(lambda s: s, 4, cost=4)) == 2
+                assert threading.active_count() == count + 1 and backend.blas_threads() == 1
+                assert backend.runs_whole(1, cost=4) and backend.blas_threads() == 2  # whole: all threads
+                raise KeyError("inside")
+        assert threading.active_count() == count and backend.blas_threads() == 3
+    finally:
+        set_blas(blas)
+        threads.set_num_threads(before_threads)
 
 
 def test_an_error_in_a_worker_is_raised_in_the_caller_and_the_threads_go_on(split_work):
@@ -36,27 +70,43 @@ def test_work_split_from_inside_a_part_runs_whole(split_work):
     assert inner == [[slice(0, 6)], [slice(0, 6)]]
 
 
-def test_runs_whole_agrees_with_parallel(split_work, monkeypatch):
-    # large work splits; inside a part everything runs whole; "follows" work splits only while
-    # work with products is being split (QUIET is infinite here, and a split just happened)
-    assert not backend.runs_whole(4, cost=4)
+def test_the_rule_decides_by_each_calls_own_cost_and_kind(split_work):
+    # MIN_COST is 1 here: "products" and "elementwise" split from 2, "follows" from 2 * PART_COST
+    follows = 2 * threads.PART_COST["follows"]
+    assert not backend.runs_whole(4, cost=2) and not backend.runs_whole(4, cost=2, kind="elementwise")
+    assert backend.runs_whole(4, cost=follows - 1, kind="follows")
+    assert not backend.runs_whole(4, cost=follows, kind="follows")
+    assert backend.runs_whole(1, cost=4) and backend.runs_whole(4, cost=1)
     assert backend.parallel(lambda s: backend.runs_whole(4, cost=4), 4, cost=4) == [True, True]
-    assert backend.runs_whole(1, cost=4) and backend.runs_whole(4, cost=0)
-    monkeypatch.setattr(threads, "QUIET", 0.0)
-    assert backend.runs_whole(4, cost=4, kind="follows") and not backend.runs_whole(4, cost=4, kind="products")
-    if backend.blas_threads() is not None:
-        assert backend.blas_threads() == 2  # a lone product gets BLAS's threads
 
 
-def test_thread_count_is_checked_and_blas_kept_to_one():
-    before = backend.get_num_threads()
+def test_the_rule_does_not_depend_on_what_ran_before(split_work, monkeypatch):
+    def answers():
+        return [backend.runs_whole(4, cost=c, kind=k) for k in threads.PART_COST for c in (1, 3, 7, 8, 100)]
+    fresh = answers()
+    backend.parallel(lambda s: s, 1000, cost=10**9)  # a big split with products
+    after_split = answers()
+    monkeypatch.setattr(time, "perf_counter", lambda: 10.0 ** 9)  # as if long after
+    assert fresh == after_split == answers()
+
+
+@pytest.mark.skipif(not HAS_BLAS, reason="NumPy's BLAS is not reachable here")
+def test_blas_runs_one_thread_in_split_work_and_all_in_large_whole_work(split_work):
+    seen = backend.parallel(lambda s: backend.blas_threads(), 4, cost=4)
+    assert seen == [1, 1]
+    assert backend.runs_whole(1, cost=2, kind="products") and backend.blas_threads() == 2  # worth two cores
+    assert backend.runs_whole(1, cost=2, kind="elementwise") and backend.blas_threads() == 2  # left as it was
+    assert backend.runs_whole(4, cost=1, kind="follows") and backend.blas_threads() == 1  # too small to share
+
+
+def test_thread_count_is_checked_and_starts_nothing():
+    before, count = backend.get_num_threads(), threading.active_count()
     with pytest.raises(ValueError, match=r"set_num_threads expects an int >= 1, received 0"):
         backend.set_num_threads(0)
     try:
         assert backend.set_num_threads(3) in (1, 3)
         assert backend.get_num_threads() in (1, 3)
-        if backend.blas_threads() is not None:
-            assert backend.blas_threads() == 1
+        assert threading.active_count() == count
     finally:
         backend.set_num_threads(before)
 
@@ -75,12 +125,12 @@ def _train_convnet(steps=3):
 
 
 def test_training_split_across_threads_matches_training_in_one_piece(monkeypatch):
-    whole = _train_convnet()
     before = threads.get_num_threads()
-    threads.set_num_threads(2)
-    monkeypatch.setattr(threads, "MIN_COST", 1)
-    monkeypatch.setattr(threads, "QUIET", float("inf"))
+    threads.set_num_threads(1)
     try:
+        whole = _train_convnet()
+        threads.set_num_threads(2)
+        monkeypatch.setattr(threads, "MIN_COST", 1)
         split = _train_convnet()
     finally:
         threads.set_num_threads(before)
@@ -93,6 +143,7 @@ def test_training_split_across_threads_matches_training_in_one_piece(monkeypatch
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
 def test_a_forked_child_has_threads_of_its_own(split_work):
+    backend.parallel(lambda s: s, 4, cost=4)  # the parent's workers are running
     pid = os.fork()
     if pid == 0:  # the child: its parts must still run (the parent's worker threads are not here)
         ok = backend.parallel(lambda s: s, 4, cost=4) == [slice(0, 2), slice(2, 4)]
@@ -123,7 +174,6 @@ def test_many_handovers_each_return_their_part(handover):
 
 
 def test_a_worker_asleep_is_woken_and_a_caller_asleep_too(handover):
-    import time
     backend.parallel(lambda s: s, 2, cost=2)
     time.sleep(0.02)  # the worker has stopped spinning: it waits asleep
     # the worker's part outlasts any spin of the caller's: the caller is woken by the worker
@@ -134,7 +184,6 @@ def test_the_kernel_spins_until_the_count_changes_or_the_time_runs_out():
     kernels = pytest.importorskip("striate.backend._kernels", reason="needs Numba")
     if kernels.wait_for_change is None:
         pytest.skip("no sched_yield here")
-    import time
     counts = np.zeros(2, dtype=np.int64)
     kernels.wait_for_change(counts, 1, 0, 0, 0)  # compiled
     t = time.perf_counter()
@@ -155,7 +204,7 @@ def test_closing_a_pool_ends_its_threads(handover):
 
 
 def test_a_result_left_by_an_interrupted_split_is_not_taken_for_the_next(handover):
-    import time
+    backend.parallel(lambda s: s, 2, cost=2)  # the workers start at a session's first split
     pool = threads._state["pool"]
     # as if Ctrl-C had stopped the caller while it waited: a task posted, its result never collected
     pool.tasks[0] = (lambda s: time.sleep(0.02) or "stale", slice(0, 1))

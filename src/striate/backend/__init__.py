@@ -4,12 +4,31 @@ Only this package imports numpy or cupy by name. Everything else asks for
 ``xp()`` (the active array module), ``floatx()`` (the default float dtype) and
 ``rng()`` (the one seeded random generator).
 
+Process state. ``import striate`` changes nothing outside striate. Around its own work (``fit``,
+``evaluate``, ``predict``, ``train_on_batch``, ``test_on_batch``, ``predict_on_batch``, or any code in
+``with backend.engaged():``) striate tunes the process for it, and gives everything back when the
+outermost such block ends, on an exception too:
+
+- NumPy's BLAS thread count: set per op (``backend.threads``), restored after;
+- striate's worker threads: started at the first op worth splitting, ended after;
+- glibc's malloc keeps freed memory for the next arrays (``keep_freed_memory``), its thresholds set
+  back after (to glibc's defaults, or to ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` where
+  set; glibc's own adjustment of the mmap threshold, off once any program sets it, stays off).
+
+Ops called outside such a block (``model(x)``, ``striate.ops``) run whole in the calling thread, on
+NumPy's BLAS as the user left it. Opting out: ``backend.set_process_tuning(False)``, or the
+environment variable ``STRIATE_TUNE=0`` before import; then striate runs like plain NumPy everywhere
+(no threads of its own, BLAS and malloc untouched). ``STRIATE_KEEP_FREED_MEMORY=0`` leaves malloc
+alone only.
+
 Example:
     >>> from striate import backend
     >>> backend.floatx()
     'float32'
 """
+import contextlib
 import os
+import threading
 
 import numpy as np
 
@@ -17,6 +36,11 @@ from striate.backend import accel as _accel
 from striate.backend import threads as _threads
 from striate.backend.accel import set_accelerated  # noqa: F401
 from striate.backend.threads import blas_threads, get_num_threads, parallel, runs_whole, set_num_threads  # noqa: F401
+
+# tune: whether engaged() tunes the process; depth: engaged() blocks open, all threads together
+_process = {"tune": os.environ.get("STRIATE_TUNE", "1") != "0",
+            "malloc": os.environ.get("STRIATE_KEEP_FREED_MEMORY", "1") != "0", "depth": 0, "tuned": False}
+_process_lock = threading.Lock()
 
 # rng: the generator ops draw from. On the GPU (CuPy's) it is seeded from host, a NumPy generator,
 # whose state at that seeding (anchor) is what get_rng_state returns; drawn: rng was handed out since.
@@ -204,16 +228,24 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 def keep_freed_memory(enabled=True):
     """Let the process keep the memory its arrays free, for the next ones (glibc's malloc), or not.
 
-    NOTE: glibc gives each large block (above 128 KiB, a threshold it raises up to 32 MiB) fresh
-    pages from the OS and hands them back when the block is freed. A training step frees and
-    allocates the same large arrays every step, so every step paid again for zero-filled pages:
-    6,600 page faults a step for the Keras MNIST convnet at batch 128, about a third of its time.
-    Kept (blocks below 1 GiB come from the heap, and the heap shrinks only past 1 GiB of free
-    space), the pages are reused. The peak is unchanged (what a step needs at once); the process
-    just holds it between steps. striate turns this on when imported, unless the environment
-    variable ``STRIATE_KEEP_FREED_MEMORY`` is ``0``.
+    NOTE: glibc gives each large block fresh pages from the OS and hands them back when the block
+    is freed. A training step frees and allocates the same large arrays every step, so every step
+    would pay again for zero-filled pages (page faults: a large share of a convnet's step). Kept
+    (blocks below 1 GiB come from the heap, and the heap shrinks only past 1 GiB of free space), the
+    pages are reused. The peak is unchanged (what a step needs at once); the process just holds it
+    while it is kept. ``engaged()`` turns this on for striate's work and off after.
 
-    Returns False where the C library is not glibc (nothing changed).
+    Args:
+        enabled: True to keep freed memory; False to set glibc's thresholds back (its defaults, or
+            the ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` environment variables).
+
+    Returns:
+        Whether the thresholds were set; False where the C library is not glibc (nothing changed).
+
+    Example:
+        >>> from striate import backend
+        >>> backend.keep_freed_memory(False) in (True, False)
+        True
     """
     import ctypes
     try:
@@ -221,9 +253,70 @@ def keep_freed_memory(enabled=True):
     except (OSError, AttributeError, TypeError):
         return False
     if enabled:
-        return bool(mallopt(_M_MMAP_THRESHOLD, 1 << 30)) and bool(mallopt(_M_TRIM_THRESHOLD, 1 << 30))
-    # glibc's defaults (fixed, no longer adjusted as it goes)
-    return bool(mallopt(_M_MMAP_THRESHOLD, 128 << 10)) and bool(mallopt(_M_TRIM_THRESHOLD, 128 << 10))
+        mmap, trim = 1 << 30, 1 << 30
+    else:
+        mmap, trim = (_env_bytes(name, 128 << 10) for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"))
+    return bool(mallopt(_M_MMAP_THRESHOLD, mmap)) and bool(mallopt(_M_TRIM_THRESHOLD, trim))
+
+
+def _env_bytes(name, default):
+    """The byte count in environment variable ``name`` (glibc reads it at start), else ``default``."""
+    try:
+        return int(os.environ[name])
+    except (KeyError, ValueError):
+        return default
+
+
+def set_process_tuning(enabled):
+    """Let striate tune the process around its own work (True, the default unless the environment
+    variable ``STRIATE_TUNE`` is ``0``), or run like plain NumPy (False): see the module's docstring.
+
+    Args:
+        enabled: True or False; it applies from the next ``engaged()`` block (``fit``, ...) on.
+
+    Returns:
+        Whether tuning was on before.
+
+    Example:
+        >>> from striate import backend
+        >>> before = backend.set_process_tuning(False)   # no threads, BLAS and malloc untouched
+        >>> _ = backend.set_process_tuning(before)
+    """
+    before, _process["tune"] = _process["tune"], bool(enabled)
+    return before
+
+
+@contextlib.contextmanager
+def engaged():
+    """The process tuned for striate's work inside (BLAS threads per op, striate's worker threads,
+    malloc keeping freed memory), and restored when the outermost block ends, on an exception too.
+    Reentrant and shared by threads; ``fit``, ``evaluate`` and ``predict`` enter it themselves.
+    A loop of ``train_on_batch`` runs faster inside one block: the workers start once.
+
+    Returns:
+        A context manager.
+
+    Example:
+        >>> from striate import backend
+        >>> with backend.engaged():
+        ...     y = backend.xp().ones((4, 3)) @ backend.xp().ones((3, 2))
+        >>> y.shape
+        (4, 2)
+    """
+    with _process_lock:
+        _process["depth"] += 1
+        if _process["depth"] == 1:
+            _process["tuned"] = _process["tune"]
+            if _process["tuned"] and _process["malloc"]:
+                keep_freed_memory(True)
+    with _threads.session() if _process["tuned"] else contextlib.nullcontext():
+        try:
+            yield
+        finally:
+            with _process_lock:
+                _process["depth"] -= 1
+                if _process["depth"] == 0 and _process["tuned"] and _process["malloc"]:
+                    keep_freed_memory(False)
 
 
 def memo(table, key, make, limit=64):
@@ -244,7 +337,7 @@ def sum_rows(a):
     """Column sums of a 2-D array ``a`` (its sum over axis 0) as one matrix-vector product.
 
     NOTE: NumPy sums a tall, narrow array over axis 0 with strided inner loops; a BLAS product
-    with a vector of ones does the same work about 20x faster (bias gradients, batch statistics).
+    with a vector of ones does the same work many times faster (bias gradients, batch statistics).
     """
     xp = _state["xp"]
     return memo(_ones, (a.shape[0], a.dtype.str, id(xp)), lambda: xp.ones(a.shape[0], dtype=a.dtype)) @ a
@@ -274,6 +367,3 @@ def asarray(a, dtype=None):
         return arr
     return m.asarray(a, dtype=dtype)
 
-
-if os.environ.get("STRIATE_KEEP_FREED_MEMORY", "1") != "0":
-    keep_freed_memory(True)

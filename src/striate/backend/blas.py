@@ -2,13 +2,13 @@
 
 NumPy's wheels ship OpenBLAS for their matrix products. Besides those, striate uses it for:
 
-- the number of threads it runs products on (``threads`` sets it per regime);
+- the number of threads it runs products on (``threads`` sets it per op inside striate's work, and
+  gives the user's count back after);
 - ``axpby`` (``y = a * x + b * y``) and ``axpy`` (``y += a * x``), in one pass over ``y`` each.
   NumPy needs three and two array calls (each a pass over memory) and a scratch array for them; an
   optimizer's update is a handful of such lines over every weight, so it runs from memory, not from
-  arithmetic: Adam's update of the lecture DFF (235,000 weights) went 12 -> 7 passes, 0.50 -> 0.33 ms
-  on an Intel Xeon. The BLAS also splits ``axpy`` over its threads, which are awake and waiting
-  right after the backward pass's products.
+  arithmetic, and fewer passes make it faster (benchmarks/NOTES.md, "Threads"). The BLAS also
+  splits ``axpy`` over its threads where it has several.
 
 The BLAS rounds ``a * x + y`` once where the CPU has fused multiply-adds (most since 2013), so the
 results can differ from NumPy's two roundings in the last bit. Where the BLAS cannot be reached
@@ -93,8 +93,8 @@ def _vector_functions(x, y):
 def _address(a):
     """The address of contiguous array ``a``'s first value.
 
-    NOTE: a ctypes view of its buffer gives it in 0.23 microseconds, ``a.ctypes.data`` in 0.76 (an
-    optimizer's step asks for six); a read-only or empty array has no such view.
+    NOTE: a ctypes view of its buffer is about three times quicker to make than ``a.ctypes.data`` (an
+    optimizer's step asks for six addresses); a read-only or empty array has no such view.
     """
     try:
         return ctypes.addressof(ctypes.c_char.from_buffer(a))

@@ -1,21 +1,41 @@
 """Work split across the CPU's cores: striate's own threads, beside NumPy's BLAS.
 
 A training step is matrix products (BLAS) and passes over large arrays (patches, pooling,
-activations). OpenBLAS threads only the products, and its idle threads spin for about 0.1 s after
-each one, so the passes in between ran on one core while the other was busy waiting. striate
-splits each heavy op across the cores itself, by samples: every thread lowers, multiplies and
-activates its own part of the batch (products included, BLAS on one thread in each), and NumPy
-releases the GIL inside each array call, so the parts run at the same time.
+activations). OpenBLAS threads only the products, so the passes in between would run on one core.
+striate splits each heavy op across the cores itself, by samples: every thread lowers, multiplies
+and activates its own part of the batch, and NumPy releases the GIL inside each array call, so the
+parts run at the same time.
 
-Two regimes follow from what a model does. While work with products is being split (a
-convolution, every step of a CNN), BLAS stays on one thread and lone products and optimizer
-updates are split too. Where none is (models of matrix products only, small batches), BLAS threads
-the products, as it would without striate, and nothing that would compete with its spinning
-threads is split.
+Where: only inside a session (``session()``, entered by ``backend.engaged()`` around ``fit``,
+``evaluate`` and ``predict``). The worker threads start at the first split of a session and end
+with the outermost session, so that none outlives striate's work (starting them costs a fraction of
+a millisecond, once a ``fit``; a loop of ``train_on_batch`` inside one ``backend.engaged()`` pays it
+once); NumPy's BLAS thread count is taken at its start and given back at its end. Outside a session, and where process tuning is off (``backend.set_process_tuning``), every op
+runs whole in the calling thread and NumPy's BLAS is left as the user set it: striate is then
+NumPy with a tape, and changes nothing in the process.
 
-With striate[fast], a thread waiting for its next part (or the caller, for the parts' results)
-first spins without the GIL for a short while, as OpenMP's threads do: on a virtual machine a
-sleeping thread takes tens of microseconds to wake (see ``_Pool``).
+The rule: each call to ``parallel`` or ``runs_whole`` decides from its own ``n`` (rows), ``cost``
+(about how many values the work passes over) and ``kind``, and from nothing that ran before:
+
+- work is split into ``parts = min(get_num_threads(), n, cost // (MIN_COST * PART_COST[kind]))``
+  parts when that is at least 2, else run whole;
+- split work runs NumPy's BLAS on one thread in each part (the parts already fill the cores);
+- whole work of kind ``"products"`` or ``"follows"`` gets BLAS on ``get_num_threads()`` threads
+  where it is worth two cores (``cost >= 2 * MIN_COST``: BLAS then threads a large product
+  itself), else on one thread; whole ``"elementwise"`` work leaves BLAS as it is.
+
+One thread for small whole work, because OpenBLAS's threads, once woken, spin for a while after
+their product, taking the cores from the parts of the next split; every BLAS call striate makes
+outside ``parallel`` (a bias gradient's column sum) runs on the count the last op set.
+
+``PART_COST`` per kind: ``"products"`` (a convolution: products and passes over their results) and
+``"elementwise"`` (passes only) split from ``MIN_COST`` a part; ``"follows"`` (lone matrix products,
+optimizer updates) from 4x that, because whole they are threaded by BLAS already, and their parts,
+many short array calls, hand the GIL to each other often.
+
+A part waiting for work or results with striate[fast] first spins without the GIL for up to
+``SPIN`` seconds (a thread asleep is slow to wake on a virtual machine), then sleeps on a
+semaphore: idle workers use no CPU.
 
 The split is exact: each output value is computed by the same array calls as without it, only a
 reduction over the batch (a kernel's gradient) adds the threads' partial sums at the end.
@@ -24,60 +44,141 @@ Example:
     >>> from striate.backend import threads
     >>> threads.parallel(lambda s: s, 8, cost=0)   # too little work: one part
     [slice(0, 8, None)]
+    >>> with threads.session():
+    ...     len(threads.parallel(lambda s: s, 8, cost=8 * threads.MIN_COST)) == min(8, threads.get_num_threads())
+    True
 """
+import contextlib
 import os
 import threading
-import time
 
 from striate.backend import accel
 from striate.backend.blas import threads_functions
 
-# NOTE: handing a part to a sleeping thread and back costs 20 to 70 microseconds (see ``_Pool``), and
-# more where the part is many short array calls (the threads then pass the GIL back and forth); a part
-# should do a few hundred microseconds of work to be worth it. 2^17 values passed over once was enough on an AMD
-# EPYC; an Intel Xeon passes over them faster, and there 2^18 is (NumPy alone, batch 32: the lecture
-# CNN 1.33 -> 1.07 ms a step, LeNet-5 3.0 -> 2.5 ms, the larger cases the same).
+# NOTE: the least cost of one part: handing a part to a thread and back costs tens of microseconds,
+# so a part should pass over enough values to take a few hundred (benchmarks/NOTES.md, "Threads").
 MIN_COST = 1 << 18
+PART_COST = {"products": 1, "elementwise": 1, "follows": 4}  # a part's least cost, in MIN_COST
 
-QUIET = 1.0  # seconds since the last split of work with products during which the split regime holds
-
-_state = {"threads": 1, "pool": None, "blas_threads": None, "cpu": True, "split_at": -QUIET}
+# threads: striate's count; pool: the running workers (None until a session's first split);
+# depth: sessions open, all threads together; blas_saved: BLAS's count at the outermost session's
+# start; blas: the count striate last set (None: unknown); cpu: False on a GPU (nothing is split).
+_state = {"threads": 1, "pool": None, "depth": 0, "blas_saved": None, "blas": None, "cpu": True}
+_lock = threading.Lock()  # guards depth and the pool's start and end
 
 
 def blas_threads():
-    """How many threads NumPy's BLAS uses for a matrix product, or None when it cannot be reached."""
+    """How many threads NumPy's BLAS now uses for a matrix product.
+
+    Returns:
+        The count, or None where NumPy's BLAS cannot be reached (not the OpenBLAS NumPy ships).
+
+    Example:
+        >>> from striate import backend
+        >>> backend.blas_threads() is None or backend.blas_threads() >= 1
+        True
+    """
     blas = threads_functions()
     return None if blas is None else int(blas[1]())
 
 
 def set_num_threads(n):
-    """Split striate's heavy ops across ``n`` threads (NumPy's BLAS runs one thread in each part).
+    """Split striate's heavy ops across ``n`` threads (inside ``fit``, ``evaluate``, ``predict`` and
+    ``backend.engaged()``; NumPy's BLAS runs one thread in each part).
 
     Where NumPy's BLAS is not the OpenBLAS it ships with (its thread count cannot be set from here),
-    striate stays on one thread and leaves the products' threading to that BLAS.
+    striate stays on one thread and leaves the products' threading to that BLAS. Nothing starts
+    here: workers start at the next split.
 
     Args:
-        n: the number of threads, at least 1 (the default at import: the CPUs this process may use,
-            or the environment variable ``STRIATE_NUM_THREADS``).
+        n: the number of threads, at least 1 (the default: the CPUs this process may use, or the
+            environment variable ``STRIATE_NUM_THREADS``).
 
     Returns:
         The number of threads striate now uses.
+
+    Example:
+        >>> from striate import backend
+        >>> before = backend.get_num_threads()
+        >>> backend.set_num_threads(1)
+        1
+        >>> _ = backend.set_num_threads(before)
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads expects an int >= 1, received {n!r}")
     if threads_functions() is None:
         n = 1
-    else:
-        _set_blas(1)
-    if _state["pool"] is not None:
-        _state["pool"].close()
-    _state["threads"], _state["pool"] = n, (_Pool(n - 1) if n > 1 else None)
+    with _lock:
+        _stop_pool()
+        _state["threads"] = n
     return n
 
 
 def get_num_threads():
-    """The number of threads striate splits its heavy ops across."""
+    """The number of threads striate splits its heavy ops across.
+
+    Returns:
+        An int >= 1.
+
+    Example:
+        >>> from striate import backend
+        >>> backend.get_num_threads() >= 1
+        True
+    """
     return _state["threads"]
+
+
+@contextlib.contextmanager
+def session():
+    """striate's threads for the work inside: splits allowed, NumPy's BLAS set per op; on leaving the
+    outermost session (an exception too) the workers end and BLAS's thread count is restored.
+    Reentrant, and shared by all threads (the last one out ends it).
+
+    Returns:
+        A context manager.
+
+    Example:
+        >>> from striate.backend import threads
+        >>> with threads.session():
+        ...     threads.parallel(lambda s: s.stop, 4, cost=0)
+        [4]
+    """
+    with _lock:
+        _state["depth"] += 1
+        if _state["depth"] == 1 and threads_functions() is not None:
+            _state["blas_saved"], _state["blas"] = blas_threads(), None
+    try:
+        yield
+    finally:
+        with _lock:
+            _state["depth"] -= 1
+            if _state["depth"] == 0:
+                _stop_pool()
+                if _state["blas_saved"] is not None:
+                    threads_functions()[0](_state["blas_saved"])
+                _state["blas_saved"] = _state["blas"] = None
+
+
+def _pool():
+    """The running pool, started here on a session's first split (None once the session has ended)."""
+    pool = _state["pool"]
+    if pool is not None:
+        return pool
+    with _lock:
+        if _state["pool"] is None and _state["depth"] > 0:
+            _state["pool"] = _Pool(_state["threads"] - 1)
+        return _state["pool"]
+
+
+def _stop_pool():
+    """End the workers (under ``_lock``), once no split is running."""
+    pool = _state["pool"]
+    if pool is not None:
+        with pool.lock:  # (a split running meanwhile in another thread is let finish)
+            _state["pool"] = None
+            pool.close()
+        for thread in pool.threads:
+            thread.join()
 
 
 class _Pool:
@@ -90,11 +191,9 @@ class _Pool:
     releases when it sees the waiter asleep (``asleep``; both read and set under the GIL, so either
     the waiter sees the new count or the bumper sees the waiter asleep).
 
-    NOTE: a sleeping thread is slow to wake: on a 2-core KVM guest a split of no work cost 73
-    microseconds (two wakes: the worker's, then the caller's), the lecture CNN's and LeNet-5's
-    convolutions 115-126 of them per split. Spinning, a split of no work costs about 20, 10 of them on
-    purpose (see ``SETTLE``), and the convolutions' splits 25-35. OpenMP's and OpenBLAS's threads spin
-    for the same reason; they yield the core to any other thread that is ready, as these do.
+    NOTE: a sleeping thread is slow to wake on a virtual machine; spinning a little first, as
+    OpenMP's and OpenBLAS's threads do, makes a handover several times cheaper. The spinning thread
+    yields its core to any other thread that is ready.
     """
 
     def __init__(self, size):
@@ -190,11 +289,8 @@ class _Pool:
 # NOTE: a thread spins (with striate[fast]) up to SPIN seconds for a task or a result before it sleeps.
 # A worker that sees its task spins SETTLE seconds more before it takes the GIL: the caller still holds
 # it for a few microseconds of Python, until its own part's first array call, and a thread that finds
-# the GIL held sleeps until it is released, and wakes as slowly as from any sleep (measured, LeNet-5's
-# convolutions at batch 128: the worker started its part 69 microseconds after the caller sleeping, 50
-# spinning, 18 spinning 10 more). A worker raises its "done" count without the GIL (``bump_then_wait``),
-# so the caller finds the GIL free: it waited 11-14 microseconds for a result after the worker's part
-# ended, against 30-52 with the count raised under the GIL.
+# the GIL held sleeps until it is released, and wakes as slowly as from any sleep. A worker raises its
+# "done" count without the GIL (``bump_then_wait``), so the caller finds the GIL free.
 SPIN, SETTLE = 0.01, 10e-6
 
 
@@ -215,90 +311,91 @@ def _spin(counters, index, seen, settle, bump=None):
 
 def parallel(work, n, cost, kind="products"):
     """``[work(part) for part in parts]`` with ``parts`` contiguous slices covering ``range(n)``, run
-    at the same time on striate's threads (the calling thread takes the first part).
-
-    ``cost`` is about how many values the whole work passes over; below ``MIN_COST`` per part there
-    are fewer parts (one, for small work). ``kind`` says what the work does:
-
-    - ``"products"``: matrix products and passes over their results (a convolution);
-    - ``"elementwise"``: passes over arrays only (pooling, activations);
-    - ``"follows"``: work split only while work with products is being split (see ``_whole``), else
-      run whole with BLAS on all threads: lone matrix products, and short passes that come between
-      them (optimizer updates; measured slower split while BLAS's idle threads spin).
+    at the same time on striate's threads (the calling thread takes the first part), as the module's
+    rule decides from ``n``, ``cost`` and ``kind`` alone.
 
     Exceptions in any part are raised here, after all parts end.
+
+    Args:
+        work: a function of a slice of ``range(n)``.
+        n: the number of rows the work splits by (samples, or elements).
+        cost: about how many values the whole work passes over.
+        kind: ``"products"`` (matrix products and passes over their results: a convolution),
+            ``"elementwise"`` (passes over arrays only: pooling, activations) or ``"follows"`` (lone
+            matrix products, optimizer updates).
+
+    Returns:
+        The list of the parts' results, in order (one, for work run whole).
+
+    Example:
+        >>> from striate.backend import threads
+        >>> threads.parallel(lambda s: s.stop - s.start, 10, cost=0)
+        [10]
     """
-    pool = _state["pool"] if _state["cpu"] else None  # a GPU runs each array call in parallel itself
-    # NOTE: one split at a time: a call from inside a part, or from a second user thread while
-    # the threads are busy, runs as one part in its own thread.
-    if pool is None or not pool.lock.acquire(blocking=False):
+    pool, parts = _plan(n, cost, kind)
+    if pool is None:
         return [work(slice(0, n))]
     try:
-        parts = _parts(n, cost, kind)
-        if parts > 1:
-            if kind == "products":
-                _set_blas(1)
-            results = pool.run(work, n, parts)
-            if kind == "products":
-                _state["split_at"] = time.perf_counter()
-            return results
-        return [_whole(work, n) if kind != "elementwise" else work(slice(0, n))]
+        return pool.run(work, n, parts)
     finally:
         pool.lock.release()
 
 
 def runs_whole(n, cost, kind="products"):
-    """Whether ``parallel(work, n, cost, kind)`` would now run ``work`` whole in the calling thread;
-    if so, NumPy's BLAS is set as it would be for that run, and the caller may do the work itself.
+    """Whether ``parallel(work, n, cost, kind)`` would run ``work`` whole in the calling thread; if
+    so, NumPy's BLAS is set as it would be for that run, and the caller may do the work itself
+    (without ``parallel``'s closure and slices).
 
-    NOTE: the lecture DFF's matrix products done so, without ``parallel``'s closure, lock and slices,
-    made its step at batch 128 (8 products, NumPy alone) 2-3% faster, in paired epochs.
+    Args:
+        n, cost, kind: as for ``parallel``.
+
+    Returns:
+        True or False.
+
+    Example:
+        >>> from striate.backend import threads
+        >>> threads.runs_whole(10, cost=0)
+        True
     """
-    pool = _state["pool"] if _state["cpu"] else None
-    if pool is None or pool.lock.locked():  # no threads, or inside a part: as ``parallel``, BLAS left as it is
+    pool, _ = _plan(n, cost, kind)
+    if pool is None:
         return True
-    if _parts(n, cost, kind) > 1:
-        return False
+    pool.lock.release()
+    return False
+
+
+def _plan(n, cost, kind):
+    """``(pool, parts)`` for work of ``n`` rows, ``cost`` and ``kind``: the pool locked for this split,
+    or None (and 1) for work run whole; NumPy's BLAS set for the run, by the module's rule."""
+    if _state["depth"] == 0 or not _state["cpu"]:  # outside a session, or on a GPU: BLAS left as it is
+        return None, 1
+    parts = _parts(n, cost, kind)
+    pool = _pool() if parts > 1 else _state["pool"]
+    if pool is not None:
+        # NOTE: one split at a time: a call from inside a part, or from a second user thread while
+        # the threads are busy, runs whole in its own thread, BLAS left as the split set it.
+        if not pool.lock.acquire(blocking=False):
+            return None, 1
+        if parts > 1 and not pool.closing:
+            _set_blas(1)
+            return pool, parts
+        pool.lock.release()
     if kind != "elementwise":
-        _blas_for_whole()
-    return True
+        _set_blas(_state["threads"] if cost >= 2 * MIN_COST else 1)
+    return None, 1
 
 
 def _parts(n, cost, kind):
-    """How many parts ``parallel`` splits work of ``n`` rows and ``cost`` of ``kind`` into now (1: none)."""
-    parts = max(1, min(_state["threads"], n, int(cost // MIN_COST)))
-    return parts if parts > 1 and (kind != "follows" or _splitting()) else 1
-
-
-def _splitting():
-    return time.perf_counter() - _state["split_at"] < QUIET
-
-
-def _whole(work, n):
-    """``work`` on all of ``range(n)`` in this thread, its matrix products on all threads unless
-    work with products was split recently (NumPy's BLAS is left so, for the next call).
-
-    NOTE: where no products are split (small batches, models of matrix products only), BLAS threads
-    each product best: its idle threads wait spinning, where striate's have to be woken (measured:
-    121 against 167 microseconds for a (32, 784) by (784, 256) product). But they keep spinning
-    for about 0.1 s after each product, taking a core from the parts of any split work in that
-    time; so while work with products is being split (the last split less than ``QUIET`` seconds
-    ago), products run on one thread. Which thread computes a product does not change its result.
-    """
-    _blas_for_whole()
-    return work(slice(0, n))
-
-
-def _blas_for_whole():
-    """NumPy's BLAS as work run whole wants it (see ``_whole``)."""
-    _set_blas(1 if _splitting() else _state["threads"])
+    """How many parts the rule splits work of ``n`` rows, ``cost`` and ``kind`` into (1: none)."""
+    return max(1, min(_state["threads"], n, int(cost // (MIN_COST * PART_COST[kind]))))
 
 
 def _set_blas(n):
-    """NumPy's BLAS on ``n`` threads (the call is made only when the count changes)."""
-    if _state["blas_threads"] != n:
+    """NumPy's BLAS on ``n`` threads (the call is made only when the count changes; none where the
+    BLAS cannot be reached: its count was not taken at the session's start)."""
+    if _state["blas"] != n and _state["blas_saved"] is not None:
         threads_functions()[0](n)
-        _state["blas_threads"] = n
+        _state["blas"] = n
 
 
 def _threads_at_start():
@@ -315,12 +412,13 @@ def _threads_at_start():
 
 
 def _after_fork():
-    # NOTE: a forked child has none of the parent's threads; it starts its own pool.
+    # NOTE: a forked child has none of the parent's threads, and a lock another thread held at the fork
+    # stays held: fresh ones; a session open in the parent starts its own workers on first use.
+    global _lock
+    _lock = threading.Lock()
     _state["pool"] = None
-    if _state["threads"] > 1:
-        _state["pool"] = _Pool(_state["threads"] - 1)
 
 
-set_num_threads(_threads_at_start())
+_state["threads"] = _threads_at_start() if threads_functions() is not None else 1
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
