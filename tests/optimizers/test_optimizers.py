@@ -87,8 +87,10 @@ def test_matches_keras(case):
     inits, grads = _data(case, scale=2.0)
     _, ours, our_state = _run("striate", name, kwargs, grads, inits)
     _, theirs, their_state = _run("keras", name, kwargs, grads, inits)
+    # Adam's and Nadam's bias corrections are computed in float64 (as PyTorch does), Keras's from
+    # float32-rounded betas: weights agree to 1e-5 after several steps at learning rates up to 0.1
     for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-5)
     assert len(our_state) == len(their_state)
     for a, b in zip(our_state, their_state):
         assert a.shape == b.shape
@@ -272,7 +274,7 @@ def test_learning_rate_is_settable_mid_training_like_keras():
                         for v in variables])
         assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(0.1)
     for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-5)  # bias corrections in float64, as above
     scheduled = optimizers.SGD(learning_rate=optimizers.schedules.ExponentialDecay(0.1, 10, 0.5))
     with pytest.raises(TypeError, match="not settable"):
         scheduled.learning_rate = 0.01

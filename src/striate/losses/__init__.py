@@ -9,6 +9,7 @@ Example:
     >>> logits.grad.shape
     (2, 3)
 """
+import copy
 import inspect
 
 from striate.losses.loss import Loss, is_binary_or_sparse_categorical, reduce_weighted_values
@@ -138,17 +139,24 @@ def deserialize(config, custom_objects=None):
     return deserialize_keras_object(config, custom_objects)
 
 
-def resolve_loss(identifier, y_true_shape=None, y_pred_shape=None):
+def resolve_loss(identifier, y_true_shape=None, y_pred_shape=None, output_layer=None):
     """The Loss instance ``compile(loss=identifier)`` uses, as Keras 3's compile does.
 
     ``"crossentropy"``/``"ce"`` pick binary, sparse or categorical cross-entropy from the shapes
     (see :func:`striate.metrics.resolve_accuracy`); functions are wrapped in
     :class:`LossFunctionWrapper` named after the identifier.
 
+    A categorical or sparse categorical cross-entropy of probabilities (``from_logits=False``, class
+    axis last) whose predictions ``output_layer`` makes with a softmax (a ``Dense`` or ``Activation``
+    layer whose ``activation`` is ``softmax``) is returned as a copy with ``through_softmax`` set: it
+    keeps Keras's value (the clipped probabilities' log) and differentiates straight to the softmax's
+    logits, in one fused op, instead of through the clip, the log and the softmax.
+
     Args:
         identifier: anything :func:`get` takes.
         y_true_shape, y_pred_shape: the shapes of a batch of targets and predictions (needed only
             for ``"crossentropy"``).
+        output_layer: the layer that makes the predictions, or ``None``.
 
     Returns:
         A Loss instance, or ``None`` for ``None``.
@@ -156,6 +164,9 @@ def resolve_loss(identifier, y_true_shape=None, y_pred_shape=None):
     Example:
         >>> resolve_loss("ce", (32,), (32, 10)).name
         'ce'
+        >>> softmax = keras.layers.Dense(10, activation="softmax")
+        >>> resolve_loss("sparse_categorical_crossentropy", (32,), (32, 10), softmax).through_softmax
+        True
     """
     if identifier is None:
         return None
@@ -168,6 +179,26 @@ def resolve_loss(identifier, y_true_shape=None, y_pred_shape=None):
             else categorical_crossentropy
     else:
         found = get(identifier)
-    if isinstance(found, Loss):
-        return found
-    return LossFunctionWrapper(found, name=identifier if isinstance(identifier, str) else None)
+    loss = found if isinstance(found, Loss) else \
+        LossFunctionWrapper(found, name=identifier if isinstance(identifier, str) else None)
+    if not (_ends_in_softmax(output_layer) and _takes_probabilities(loss, y_pred_shape)):
+        return loss
+    fused = copy.copy(loss)  # the user's loss object stays as it was
+    fused.through_softmax = True
+    return fused
+
+
+def _ends_in_softmax(layer):
+    """Whether ``layer`` (a layer, or None) is a Dense or Activation layer applying softmax."""
+    from striate import activations
+    from striate.layers.core import Activation, Dense
+    return type(layer) in (Dense, Activation) and layer.activation is activations.softmax
+
+
+def _takes_probabilities(loss, y_pred_shape):
+    """Whether ``loss`` is a (sparse) categorical cross-entropy of 2-D probabilities, classes last."""
+    if not isinstance(loss, LossFunctionWrapper) or loss.fn not in (categorical_crossentropy,
+                                                                   sparse_categorical_crossentropy):
+        return False
+    return not loss.fn_kwargs.get("from_logits") and y_pred_shape is not None and len(y_pred_shape) == 2 \
+        and loss.fn_kwargs.get("axis", -1) in (-1, 1)

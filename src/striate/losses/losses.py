@@ -320,7 +320,8 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return ops.mean(ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=axis)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1, *,
+                             through_softmax=False):
     """Cross-entropy between one-hot (or soft) labels and predicted class probabilities.
 
     Args:
@@ -330,6 +331,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         from_logits: whether ``y_pred`` holds logits.
         label_smoothing: mix the labels with the uniform distribution: ``t (1 - s) + s / C``.
         axis: the class axis.
+        through_softmax: ``y_pred`` comes from a softmax: differentiate straight to its logits (see
+            ``striate.ops.categorical_crossentropy``; set up by :func:`striate.losses.resolve_loss`).
 
     Returns:
         A Tensor of ``y_pred``'s shape without ``axis``.
@@ -353,10 +356,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     y_true = y_true.astype(y_pred.dtype, copy=False)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[axis]
-    return ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
+    return ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis,
+                                        through_softmax=through_softmax)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1, *,
+                                    through_softmax=False):
     """Cross-entropy between integer class labels and predicted class probabilities.
 
     Args:
@@ -366,6 +371,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         from_logits: whether ``y_pred`` holds logits.
         ignore_class: a label whose samples get loss 0 (e.g. a "void" class such as 255 or -1).
         axis: the class axis.
+        through_softmax: see :func:`categorical_crossentropy`.
 
     Returns:
         A Tensor of ``y_pred``'s shape without ``axis``.
@@ -384,10 +390,11 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
                          f"received y_true of shape {labels.shape} for y_pred {y_pred.shape}{hint}")
     labels = labels.reshape(shapes[0])
     if ignore_class is None:
-        return ops.sparse_categorical_crossentropy(labels, y_pred, from_logits=from_logits, axis=axis)
+        return ops.sparse_categorical_crossentropy(labels, y_pred, from_logits=from_logits, axis=axis,
+                                                   through_softmax=through_softmax)
     keep = labels != ignore_class
     values = ops.sparse_categorical_crossentropy(backend.xp().where(keep, labels, 0), y_pred,
-                                                 from_logits=from_logits, axis=axis)
+                                                 from_logits=from_logits, axis=axis, through_softmax=through_softmax)
     return values * keep.astype(y_pred.dtype)
 
 
@@ -436,6 +443,10 @@ class LossFunctionWrapper(FunctionWrapper, Loss):
         name: defaults to ``fn``'s name.
         **kwargs: passed on to ``fn``; readable as attributes (``loss.from_logits``).
 
+    ``through_softmax`` (False; not part of the config) is set on the copy :func:`striate.losses.resolve_loss`
+    makes of a cross-entropy whose predictions come from a softmax layer: ``fn`` then receives
+    ``through_softmax=True`` and differentiates straight to the softmax's logits.
+
     Example:
         >>> import striate as keras
         >>> def scaled_mae(y_true, y_pred, scale=1.0):
@@ -445,6 +456,8 @@ class LossFunctionWrapper(FunctionWrapper, Loss):
         Tensor(array(5., dtype=float32))
     """
 
+    through_softmax = False
+
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, **kwargs):
         super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction)
         self.fn = fn
@@ -452,6 +465,8 @@ class LossFunctionWrapper(FunctionWrapper, Loss):
 
     def call(self, y_true, y_pred):
         y_true, y_pred = squeeze_or_expand_to_same_rank(data(y_true), y_pred)
+        if self.through_softmax:
+            return self.fn(y_true, y_pred, through_softmax=True, **self.fn_kwargs)
         return self.fn(y_true, y_pred, **self.fn_kwargs)
 
 

@@ -1,7 +1,8 @@
 """Neural-network ops (keras.ops names): activations, cross-entropies, dropout, normalization.
 
-Activations and losses are fused ops with hand-written backward; ``hard_sigmoid``,
-``moments`` and ``batch_normalization`` are composed from the basic ops.
+Activations and losses are fused ops with hand-written backward; ``hard_sigmoid`` and
+``moments`` are composed from the basic ops. Batch normalization lives in ``ops.normalization``;
+its names are exported here too.
 """
 import math
 
@@ -12,6 +13,7 @@ from striate.ops import math as _math
 from striate.ops import reduce as _reduce
 from striate.ops import shape as _shape
 from striate.ops._base import data, normalize_axis, tensor
+from striate.ops.normalization import batch_norm_train, batch_normalization  # noqa: F401
 
 __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "softplus", "sigmoid", "hard_sigmoid",
@@ -196,6 +198,23 @@ class Softmax(Function):
         return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
+class SoftmaxOutput(Tensor):
+    """The probabilities of a recorded softmax over the last axis of 2-D logits, which keep those logits.
+
+    Like the ``_keras_logits`` Keras's softmax leaves on its output: a cross-entropy told at setup that its
+    predictions come from a softmax (``through_softmax=True``) takes ``logits`` and differentiates straight to
+    them. Everything else sees an ordinary Tensor.
+
+    Example:
+        >>> import striate as keras
+        >>> z = keras.Tensor([[1.0, 1.0]], requires_grad=True)
+        >>> keras.ops.softmax(z).logits is z
+        True
+    """
+
+    __slots__ = ("logits",)
+
+
 class LogSoftmax(Function):
     def __init__(self, axis):
         self.axis = axis
@@ -306,7 +325,13 @@ def softmax(x, axis=-1):
         >>> keras.ops.softmax([[1.0, 1.0]])
         Tensor(array([[0.5, 0.5]], dtype=float32))
     """
-    return Softmax(axis)(x)
+    fn = Softmax(axis)
+    out = fn(x)
+    if not (fn.recording and out.ndim == 2 and axis in (-1, 1)):
+        return out
+    probabilities = SoftmaxOutput._make(out.data, fn)
+    probabilities.logits = x
+    return probabilities
 
 
 def log_softmax(x, axis=-1):
@@ -421,15 +446,6 @@ class SoftmaxCrossEntropy(Function):
         return None, (self.p * self.tm.sum(axis=-1, keepdims=True) - self.tm) * gy[..., None]
 
 
-def _softmax_logits(output, axis):
-    """The logits a softmax over the last axis made ``output`` from, when it is such a softmax's result."""
-    fn = output._ctx
-    if isinstance(fn, Softmax) and fn.axis in (-1, output.ndim - 1) and axis == output.ndim - 1 \
-            and output.ndim == 2 and fn.parents[0] is not None:
-        return fn.parents[0]
-    return None
-
-
 class BinaryCrossEntropy(Function):
     def __init__(self, from_logits):
         self.from_logits = from_logits
@@ -481,7 +497,7 @@ def _class_labels(op, target, num_classes):
     return labels
 
 
-def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+def categorical_crossentropy(target, output, from_logits=False, axis=-1, *, through_softmax=False):
     """Cross-entropy between one-hot (or soft) targets and predictions, one value per sample.
 
     Args:
@@ -490,6 +506,9 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
             normalized to sum to 1 along ``axis`` and clipped to ``[1e-7, 1 - 1e-7]``, as Keras does.
         from_logits: whether ``output`` holds logits (more accurate: no clipping).
         axis: the class axis.
+        through_softmax: the caller knows ``output`` is a softmax's: when it is a :class:`SoftmaxOutput`
+            (recorded, 2-D, last axis), the same value is differentiated straight to its logits in one
+            fused op. Losses set up for a model ending in softmax pass it (see ``losses.resolve_loss``).
 
     Returns:
         A Tensor of ``output``'s shape without ``axis``: ``-sum(target * log p, axis)``.
@@ -509,14 +528,12 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
             hint = "; for integer class labels use sparse_categorical_crossentropy"
         raise ValueError(f"{op}: target shape {tuple(target.shape)} does not fit output shape {output.shape}: "
                          f"targets hold one probability per class, in the output's shape{hint}")
-    logits = None if from_logits or (isinstance(target, Tensor) and target.requires_grad) \
-        else _softmax_logits(output, ax)
-    if logits is not None:
-        return SoftmaxCrossEntropy(output.data, sparse=False)(target, logits)
+    if _fuses(through_softmax, from_logits, output, ax) and not (isinstance(target, Tensor) and target.requires_grad):
+        return SoftmaxCrossEntropy(output.data, sparse=False)(target, output.logits)
     return CategoricalCrossEntropy(from_logits, ax)(target, output)
 
 
-def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1, *, through_softmax=False):
     """Cross-entropy between integer class labels and predictions, one value per sample.
 
     Args:
@@ -526,6 +543,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             normalized along ``axis`` and clipped to ``[1e-7, 1 - 1e-7]``, as Keras does.
         from_logits: whether ``output`` holds logits.
         axis: the class axis.
+        through_softmax: see :func:`categorical_crossentropy`.
 
     Returns:
         A Tensor of ``output``'s shape without ``axis``: ``-log p[target]``.
@@ -548,9 +566,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         raise ValueError(f"{op}: target shape {given} does not fit output shape {output.shape}: sparse "
                          f"targets hold one integer class per sample (shape {expected}){hint}")
     labels = _class_labels(op, labels, output.shape[ax])
-    logits = None if from_logits else _softmax_logits(output, ax)
-    if logits is not None:
-        return SoftmaxCrossEntropy(output.data, sparse=True)(labels, logits)
+    if _fuses(through_softmax, from_logits, output, ax):
+        return SoftmaxCrossEntropy(output.data, sparse=True)(labels, output.logits)
     return SparseCrossEntropy(from_logits, ax)(labels, output)
 
 
@@ -577,6 +594,11 @@ def binary_crossentropy(target, output, from_logits=False):
         raise ValueError(f"binary_crossentropy: target shape {tuple(target.shape)} does not fit output "
                          f"shape {output.shape}: the two must have the same shape")
     return BinaryCrossEntropy(from_logits)(target, output)
+
+
+def _fuses(through_softmax, from_logits, output, axis):
+    """Whether a cross-entropy told ``through_softmax`` can take its softmax's logits: a recorded 2-D softmax."""
+    return through_softmax and not from_logits and isinstance(output, SoftmaxOutput) and axis == 1
 
 
 def _class_axis(op, output, axis):
@@ -665,132 +687,6 @@ def moments(x, axes, keepdims=False, synchronized=False):
     if not keepdims:
         mean = _shape.Reshape(variance.shape)(mean)
     return mean, variance
-
-
-def _per_channel(op, name, p, x_shape, axis):
-    """``p`` as a Tensor, checked to hold one value per channel of ``axis``."""
-    p = tensor(p)
-    if p.size != x_shape[axis]:
-        raise ValueError(f"{op}: {name} has shape {p.shape}, expected ({x_shape[axis]},): one value per "
-                         f"channel of axis {axis} of the input shape {x_shape}")
-    return p
-
-
-def _channel_shape(x_shape, axis):
-    """The shape that broadcasts one value per channel of ``axis`` against ``x_shape``."""
-    return tuple(n if i == axis else 1 for i, n in enumerate(x_shape))
-
-
-def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
-    """Normalize ``x`` with given statistics: ``(x - mean) / sqrt(variance + epsilon) * scale + offset``.
-
-    Args:
-        x: input tensor.
-        mean, variance: one value per channel of ``axis``.
-        axis: the channel axis.
-        offset, scale: optional per-channel shift (beta) and scale (gamma).
-        epsilon: added to the variance.
-
-    Returns:
-        A Tensor of ``x``'s shape, differentiable with respect to every tensor argument.
-
-    Example:
-        >>> import striate as keras
-        >>> x = [[1.0, 2.0], [3.0, 6.0]]
-        >>> keras.ops.batch_normalization(x, mean=[2.0, 4.0], variance=[1.0, 4.0], axis=-1, epsilon=0.0)
-        Tensor(array([[-1., -1.],
-                      [ 1.,  1.]], dtype=float32))
-    """
-    x = tensor(x)
-    ax = axis % x.ndim
-    shape = _channel_shape(x.shape, ax)
-    channel = lambda name, p: _shape.Reshape(shape)(  # noqa: E731
-        _per_channel("batch_normalization", name, p, x.shape, ax))
-    inv = _math.Pow()(_math.Add()(channel("variance", variance), epsilon), -0.5)
-    if scale is not None:
-        inv = _math.Mul()(inv, channel("scale", scale))
-    y = _math.Mul()(_math.Sub()(x, channel("mean", mean)), inv)
-    return y if offset is None else _math.Add()(y, channel("offset", offset))
-
-
-class BatchNormTrain(Function):
-    """Normalize with the batch's own statistics; inputs are x, then gamma and beta when present."""
-
-    def __init__(self, axis, epsilon, scale, center):
-        self.axis, self.epsilon, self.scale, self.center = axis, epsilon, scale, center
-
-    def forward(self, xp, x, *params):
-        self.reduce = tuple(i for i in range(x.ndim) if i != self.axis)
-        self.count = x.size // x.shape[self.axis]
-        self.param_shapes = [p.shape for p in params]
-        self.shape = shape = _channel_shape(x.shape, self.axis)
-        mean = self.channel_sum(x) / self.count
-        xhat = x - mean
-        var = self.channel_sum(xhat * xhat) / self.count
-        self.inv = 1.0 / xp.sqrt(var + self.epsilon)
-        xhat *= self.inv
-        self.xhat, self.mean, self.var = xhat, mean.reshape(-1), var.reshape(-1)
-        self.gamma = params[0].reshape(shape) if self.scale else None
-        y = xhat * self.gamma if self.scale else xhat
-        return y + params[-1].reshape(shape) if self.center else y
-
-    def channel_sum(self, a):
-        """Per-channel sums, in the broadcastable shape; channels last: one BLAS product."""
-        if self.axis == a.ndim - 1:
-            return backend.sum_rows(a.reshape(-1, a.shape[-1])).reshape(self.shape)
-        return a.sum(axis=self.reduce, keepdims=True)
-
-    def backward(self, xp, gy):
-        xhat, n = self.xhat, self.count
-        sum_gy = self.channel_sum(gy)
-        sum_gy_xhat = self.channel_sum(gy * xhat)
-        grads = [None]
-        if self.needs_grad[0]:
-            # NOTE: dx = gamma/std * (gy - mean(gy) - xhat * mean(gy * xhat)), with gamma factored out.
-            k = self.inv * self.gamma if self.scale else self.inv
-            grads[0] = k * (gy - (sum_gy + xhat * sum_gy_xhat) / n)
-        if self.scale:
-            grads.append(sum_gy_xhat.reshape(self.param_shapes[0]))
-        if self.center:
-            grads.append(sum_gy.reshape(self.param_shapes[-1]))
-        return tuple(grads)
-
-
-def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
-    """Batch normalization in training: normalize ``x`` by the batch's own mean and variance.
-
-    One fused op (forward and backward in a few array passes), for BatchNormalization's training
-    call. The variance is the population (biased) one, for normalizing and for moving averages
-    alike, as Keras does.
-
-    Args:
-        x: input tensor.
-        gamma: per-channel scale, shape ``(channels,)``, or ``None``.
-        beta: per-channel offset, shape ``(channels,)``, or ``None``.
-        axis: the channel axis; every other axis is reduced.
-        epsilon: added to the variance.
-
-    Returns:
-        ``(y, batch_mean, batch_var)``: ``y`` is differentiable with respect to ``x``, ``gamma``
-        and ``beta``; the statistics (shape ``(channels,)``) are not.
-
-    Example:
-        >>> import striate as keras
-        >>> x = [[1.0, 2.0], [3.0, 6.0]]
-        >>> y, mean, var = keras.ops.batch_norm_train(x, gamma=[1.0, 1.0], beta=[0.0, 0.0], axis=-1)
-        >>> y   # each column scaled to mean 0, variance 1 (less epsilon's share)
-        Tensor(array([[-0.9995, -0.9999],
-                      [ 0.9995,  0.9999]], dtype=float32))
-        >>> mean, var
-        (Tensor(array([2., 4.], dtype=float32)), Tensor(array([1., 4.], dtype=float32)))
-    """
-    x = tensor(x)
-    ax = axis % x.ndim
-    params = [_per_channel("batch_norm_train", name, p, x.shape, ax)
-              for name, p in (("gamma", gamma), ("beta", beta)) if p is not None]
-    fn = BatchNormTrain(ax, epsilon, gamma is not None, beta is not None)
-    y = fn(x, *params)
-    return y, Tensor._make(fn.mean, None), Tensor._make(fn.var, None)
 
 
 class LayerNorm(Function):

@@ -9,8 +9,30 @@ from striate.optimizers.optimizer import Optimizer
 def update_moments(xp, gradient, m, v, beta_1, beta_2, scratch):
     """``m = beta_1 * m + (1 - beta_1) * g`` and ``v = beta_2 * v + (1 - beta_2) * g**2``, in place."""
     axpby(xp, 1 - beta_1, gradient, beta_1, m, scratch)
-    xp.square(gradient, out=scratch)  # NOTE: square reads g once: 2x as fast as multiply(g, g) (235,000 values)
+    xp.square(gradient, out=scratch)  # NOTE: square reads g once, multiply(g, g) twice
     axpby(xp, 1 - beta_2, scratch, beta_2, v, scratch)
+
+
+def bias_correction(beta_1, beta_2, step):
+    """``sqrt(1 - beta_2**step) / (1 - beta_1**step)``, in float64 from the betas as given.
+
+    NOTE: Keras rounds ``beta_2`` to float32 before taking the power, and ``1 - float32(0.999)`` is
+    ``0.00099998713``: 1.3e-5 off the ``1 - beta_2`` that scales the second moment, a mismatch that
+    shrinks every float32 step by a factor ``1 - 6.4e-6`` (the float64 run has no such mismatch). Here
+    the powers are taken in float64 and the caller rounds the learning rate times this factor once.
+
+    Args:
+        beta_1, beta_2: the moments' decay rates.
+        step: the 1-based step.
+
+    Returns:
+        A Python float.
+
+    Example:
+        >>> round(bias_correction(0.9, 0.999, 1), 6)
+        0.316228
+    """
+    return math.sqrt(1.0 - beta_2 ** step) / (1.0 - beta_1 ** step)
 
 
 class Adam(Optimizer):
@@ -18,7 +40,8 @@ class Adam(Optimizer):
 
     With ``t`` the 1-based step, ``m`` and ``v`` the moment estimates (see ``update_moments``),
     ``w -= alpha * (m / (sqrt(v) + epsilon))`` where the bias corrections fold into one scalar,
-    ``alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)``.
+    ``alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)``, taken in float64 (see
+    :func:`bias_correction`) and rounded once to the weights' dtype.
 
     Args:
         learning_rate: a float or a schedule. Defaults to 0.001.
@@ -54,9 +77,7 @@ class Adam(Optimizer):
         self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat") if self.amsgrad else []
 
     def _begin_step(self, lr, step, r):
-        beta_1_power = r(r(self.beta_1) ** step)
-        beta_2_power = r(r(self.beta_2) ** step)
-        return r(r(lr * r(math.sqrt(r(1.0 - beta_2_power)))) / r(1.0 - beta_1_power))
+        return r(lr * bias_correction(self.beta_1, self.beta_2, step))
 
     def _update_step(self, xp, gradient, weight, slots, scratch, alpha):
         step, denominator = scratch
@@ -67,11 +88,9 @@ class Adam(Optimizer):
             kernels.adam(gradient.reshape(-1), weight.reshape(-1), m.reshape(-1), v.reshape(-1), f32(self.beta_1),
                          f32(1 - self.beta_1), f32(self.beta_2), f32(1 - self.beta_2), f32(alpha), f32(self.epsilon))
             return
-        # NOTE: NumPy alone: 7 passes on one core, 0.33 ms for the lecture DFF's 235,000 values on an Intel
-        # Xeon; sqrt and divide are bound by arithmetic, the rest by memory. No faster, in whole epochs of
-        # that DFF at batch 128: chunks small enough to stay in cache (3% slower: more calls), the
-        # moments' decay on BLAS's threads (``m *= b`` then a threaded axpy, the same bits as axpby: 4.5%
-        # slower), one scratch array instead of two (the same time).
+        # NOTE: NumPy alone: 7 passes; sqrt and divide are bound by arithmetic, the rest by memory.
+        # Cache-sized chunks, the decay on BLAS's threads and a single scratch array were tried and
+        # were no faster (benchmarks/NOTES.md).
         update_moments(xp, gradient, m, v, self.beta_1, self.beta_2, step)
         if self.amsgrad:
             v_hat = slots["velocity_hat"]

@@ -48,7 +48,8 @@ class Nadam(Optimizer):
         # NOTE: the learning rate and both bias corrections fold into one factor per term of m_hat.
         m_factor = r(lr * u_next / r(1.0 - u_product_next))
         g_factor = r(lr * r(1.0 - u_t) / r(1.0 - u_product))
-        return m_factor, g_factor, r(1.0 - r(r(self.beta_2) ** step))
+        # NOTE: 1 - beta_2**t from the float64 beta_2, as in Adam's bias_correction
+        return m_factor, g_factor, r(1.0 - self.beta_2 ** step)
 
     def _update_step(self, xp, gradient, weight, slots, scratch, constants):
         m_factor, g_factor, v_correction = constants
