@@ -131,3 +131,67 @@ def test_inference_normalization_matches_torch_with_far_statistics(with_offset):
     else:
         check_op(lambda x, m, v, g: ops.batch_normalization(x, m, v, -1, scale=g),
                  lambda x, m, v, g: (x - m) / torch.sqrt(v + 1e-3) * g, [x, mean, var, scale])
+
+
+def relu_batch(shape):
+    """A batch whose normalized values tie at the ReLU's edge: channel 0 constant (its output is beta,
+    0 here), rows of zeros in the others."""
+    c = shape[-1]
+    x = (rng.standard_normal(shape) * rng.uniform(0.5, 3, c) + rng.uniform(-2, 2, c)).astype(np.float32)
+    x[..., 0] = 1.5
+    x[: len(x) // 2, ..., 1:] = 0
+    gamma, beta, mean, a = rng.standard_normal((4, c)).astype(np.float32)
+    beta[0] = 0
+    return x, rng.standard_normal(shape).astype(np.float32), gamma, beta, mean, a
+
+
+@pytest.mark.parametrize("lowering", fast_lowerings(), ids=lowering_id)
+@pytest.mark.parametrize("shape", [(16, 6, 6, 16), (7, 5, 3, 24), (9, 3)])
+def test_fused_relu_gives_the_bits_of_the_normalization_then_a_relu(lowering, shape):
+    from striate.ops import linalg
+    x, gy, gamma, beta, mean, a = relu_batch(shape)
+    axis, fused = len(shape) - 1, bn.ChannelsLast(lowering.passes, relu=True)
+    y, *stats = lowering.forward(np, x, gamma, beta, axis, 1e-3)
+    got, *got_stats = fused.forward(np, x, gamma, beta, axis, 1e-3)
+    relu = linalg.relu(np, y)
+    assert (relu == 0).any() and (relu > 0).any()
+    np.testing.assert_array_equal(got, relu)
+    for s, t in zip(got_stats, stats):
+        np.testing.assert_array_equal(s, t)
+    g = linalg.relu_grad(np, gy, relu)
+    want = lowering.backward(np, g, x, gamma, *stats, axis, 1e-3)
+    for a_, b_ in zip(fused.backward(np, gy, x, gamma, *stats, axis, 1e-3, beta=beta), want):
+        np.testing.assert_array_equal(a_, b_)
+    assert fused.backward(np, gy, x, gamma, *stats, axis, 1e-3, need_x=False, beta=beta)[0] is None
+    y = lowering.affine(np, x, mean, a, beta, axis)  # inference: given statistics
+    relu = linalg.relu(np, y)
+    np.testing.assert_array_equal(fused.affine(np, x, mean, a, beta, axis), relu)
+    want = lowering.affine_backward(np, linalg.relu_grad(np, gy, relu), x, mean, a, axis)
+    for a_, b_ in zip(fused.affine_backward(np, gy, x, mean, a, axis, b=beta), want):
+        np.testing.assert_array_equal(a_, b_)
+
+
+@pytest.mark.parametrize("axis", [-1, 1])  # channels last: the fast lowering; else the reference's composition
+def test_ops_with_relu_match_the_normalization_then_the_relu_op(axis):
+    x, gy, gamma, beta, mean, a = relu_batch((6, 4, 4, 8))
+    x = np.moveaxis(x, -1, axis).copy()
+    gy = np.moveaxis(gy, -1, axis).copy()
+    var = np.abs(a) + 0.5
+
+    def run(op, relu):
+        args = [ops.convert_to_tensor(v) for v in (x, gamma, beta)]
+        for t in args:
+            t.requires_grad = True
+        y = op(*args, relu)
+        if not relu:
+            y = ops.relu(y)
+        y.backward(gy)
+        return [y.numpy()] + [np.array(t.grad) for t in args]
+
+    train = lambda x, g, b, relu: ops.batch_norm_train(x, g, b, axis, relu=relu)[0]  # noqa: E731
+    infer = lambda x, g, b, relu: ops.batch_normalization(x, mean, var, axis, b, g, relu=relu)  # noqa: E731
+    for op in (train, infer):
+        got, want = run(op, True), run(op, False)
+        assert (want[0] == 0).any() and (want[0] > 0).any()
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)

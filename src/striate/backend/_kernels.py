@@ -403,7 +403,9 @@ def _warp_kernel(order, mode, c):
 # Each kernel sees a channels-last batch as a (rows, width) view whose width holds whole pixels of c
 # channels (width = rep * c, so that narrow layers still give the vector loops 64 values a row); the
 # per-channel vectors it takes are tiled to that width. Sums run in float32 over blocks of ``block`` rows
-# and are added up in float64.
+# and are added up in float64. With ``relu``, the output is ``max(y, 0)`` and the backward passes take
+# the gradient of that ReLU on the way: ``gy`` where ``(x - mean) * a + b``, forward's ``y`` remade by the
+# same arithmetic (so of the same sign), is positive, else 0.
 @_jit
 def batch_norm_statistics(x, c, block, mean, m2):
     """Per-channel ``mean`` and sum of squared deviations ``m2`` (float64, c values each) of ``x``
@@ -450,17 +452,20 @@ def batch_norm_statistics(x, c, block, mean, m2):
 
 
 @_jit_fma
-def batch_norm_affine(x, mean, a, b, y):
-    """``y = (x - mean) * a + b``, the normalization and its scale and shift in one pass."""
+def batch_norm_affine(x, mean, a, b, relu, y):
+    """``y = (x - mean) * a + b``, the normalization and its scale and shift in one pass; with ``relu``,
+    ``max(y, 0)``."""
     n, width = x.shape
     for r in range(n):
         for j in range(width):
-            y[r, j] = (x[r, j] - mean[j]) * a[j] + b[j]
+            v = (x[r, j] - mean[j]) * a[j] + b[j]
+            y[r, j] = max(v, 0) if relu else v
 
 
-@_jit
-def batch_norm_grad_sums(gy, x, mean, block, sum_gy, sum_gy_centered):
-    """Column sums (float64, width values each) of ``gy`` and of ``gy * (x - mean)``, in one pass."""
+@_jit_fma
+def batch_norm_grad_sums(gy, x, mean, a, b, relu, block, sum_gy, sum_gy_centered):
+    """Column sums (float64, width values each) of ``g`` and of ``g * (x - mean)``, in one pass: ``g`` is
+    ``gy``, or with ``relu``, ``gy`` masked where the output ``(x - mean) * a + b`` is not positive."""
     n, width = x.shape
     s = np.empty(width, x.dtype)
     t = np.empty(width, x.dtype)
@@ -471,21 +476,27 @@ def batch_norm_grad_sums(gy, x, mean, block, sum_gy, sum_gy_centered):
         t[:] = 0
         for r in range(start, min(start + block, n)):
             for j in range(width):
-                g = gy[r, j]
+                d = x[r, j] - mean[j]
+                g = gy[r, j] * (not relu or d * a[j] + b[j] > 0)
                 s[j] += g
-                t[j] += g * (x[r, j] - mean[j])
+                t[j] += g * d
         for j in range(width):
             sum_gy[j] += s[j]
             sum_gy_centered[j] += t[j]
 
 
 @_jit_fma
-def batch_norm_input_grad(gy, x, mean, k, p, q, gx):
-    """``gx = gy * k + (x - mean) * p + q``, the input gradient in one pass."""
+def batch_norm_input_grad(gy, x, mean, a, b, relu, k, p, q, gx):
+    """``gx = g * k + (x - mean) * p + q``, the input gradient in one pass, ``g`` as in
+    ``batch_norm_grad_sums``."""
     n, width = x.shape
     for r in range(n):
         for j in range(width):
-            gx[r, j] = gy[r, j] * k[j] + (x[r, j] - mean[j]) * p[j] + q[j]
+            d = x[r, j] - mean[j]
+            g = gy[r, j] * (not relu or d * a[j] + b[j] > 0)
+            # NOTE: grouped so that each sum has one product to contract: the same roundings with and
+            # without relu (where ``g`` is ``gy``, the compiler may contract a different product)
+            gx[r, j] = g * k[j] + (d * p[j] + q[j])
 
 
 # -- waiting without the GIL (``backend.threads``) ----------------------------------------------------

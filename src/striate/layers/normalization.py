@@ -82,14 +82,36 @@ class BatchNormalization(Layer):
         self.input_spec = InputSpec(ndim=ndim, axes={self.axis: channels})
 
     def call(self, inputs, training=False):
+        return self.normalize(inputs, training)
+
+    def normalize(self, inputs, training=False, relu=False):
+        """``call``'s output, or with ``relu`` its ReLU, computed in the same op (models/fusion.py asks
+        for it where a ReLU layer follows).
+
+        Args:
+            inputs: the input tensor, checked against the layer's input spec.
+            training: as ``call``'s.
+            relu: whether to return the ReLU of the normalized inputs.
+
+        Returns:
+            A tensor of the inputs' shape.
+
+        Example:
+            >>> import striate as keras
+            >>> layer = keras.layers.BatchNormalization(epsilon=3.0)
+            >>> layer.build((None, 1))   # moving mean 0 and variance 1: (x - 0) / sqrt(1 + 3)
+            >>> layer.normalize(keras.ops.convert_to_tensor([[-1.0], [3.0]]), relu=True).numpy()
+            array([[0. ],
+                   [1.5]], dtype=float32)
+        """
         if training and self.trainable:
-            y, mean, variance = ops.batch_norm_train(inputs, self.gamma, self.beta, self.axis, self.epsilon)
+            y, mean, variance = ops.batch_norm_train(inputs, self.gamma, self.beta, self.axis, self.epsilon, relu)
             m = self.momentum  # Keras's update, on the raw per-channel arrays: no ops, nothing recorded
             self.moving_mean.assign(self.moving_mean.data * m + mean.data * (1.0 - m))
             self.moving_variance.assign(self.moving_variance.data * m + variance.data * (1.0 - m))
             return y
         return ops.batch_normalization(inputs, self.moving_mean, self.moving_variance, self.axis, self.beta,
-                                       self.gamma, self.epsilon)
+                                       self.gamma, self.epsilon, relu)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -109,7 +109,7 @@ class Model(Trainer, Layer):
             arg = [values[id(t)] for t in node.inputs] if node.is_list else values[id(node.inputs[0])]
             run = self._fused.get(id(node))
             if run is not None:  # one of a pair of layers computed as one op (models/fusion.py)
-                out = run(node.layer, arg)
+                out = run(node.layer, arg, training)
             else:
                 out = node.layer(arg, training=training, **node.kwargs)
             del arg

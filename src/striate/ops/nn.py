@@ -88,6 +88,30 @@ class ReLU(Function):
         return _linalg.relu_grad(xp, gy, self.y)
 
 
+class AddReLU(Function):
+    """``max(a + b, 0)`` for ``a`` and ``b`` of one shape in one op, a residual addition and the ReLU
+    after it (fused by models/fusion.py): the ReLU taken in place on the sum, in parts across striate's
+    threads, with no array of its own; backward, both inputs get the gradient where the output is
+    positive. The same bits as ``relu(add(a, b))``.
+
+    Example:
+        >>> AddReLU()([1.0, -2.0], [0.5, 1.0])
+        Tensor(array([1.5, 0. ], dtype=float32))
+    """
+
+    def forward(self, xp, a, b):
+        y = xp.empty(a.shape, dtype=xp.result_type(a, b))
+        a, b, flat = a.reshape(-1), b.reshape(-1), y.reshape(-1)
+        backend.parallel(lambda r: xp.maximum(xp.add(a[r], b[r], out=flat[r]), 0, out=flat[r]), len(flat),
+                         3 * flat.size, kind="elementwise")
+        self.y = y
+        return y
+
+    def backward(self, xp, gy):
+        g = _linalg.relu_grad(xp, gy, self.y)
+        return g, g
+
+
 class ReLU6(Function):
     def forward(self, xp, x):
         self.mask = (x > 0) & (x < 6)

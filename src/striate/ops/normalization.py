@@ -12,12 +12,19 @@ The training op computes with one of two lowerings, picked by :func:`lowering_fo
 
 Both keep for backward only the input (which the graph holds anyway) and the per-channel statistics.
 The inference op is one scale-and-shift pass (:class:`ChannelAffine`) through the same lowerings.
+
+Either op can take the ReLU of its output (``relu=True``; models/fusion.py asks for it where a ReLU
+layer follows). :class:`ChannelsLast` does it inside its own passes: ``max(y, 0)`` in the output pass,
+and backward the gradient masked where ``y`` is not positive, ``y``'s sign remade from ``x`` and the
+statistics by forward's arithmetic inside the two gradient passes, so that the ReLU costs no pass and no
+array. With the reference the op is the plain composition: the normalization, then a ReLU.
 """
 import math
 
 from striate import backend
 from striate.autodiff import Function, Tensor
 from striate.backend import accel
+from striate.ops import linalg as _linalg
 from striate.ops import math as _math
 from striate.ops import shape as _shape
 from striate.ops._base import tensor
@@ -41,6 +48,7 @@ def _channel_shape(x_shape, axis):
 
 class Reference:
     """The textbook batch normalization, on any layout: ``forward`` and ``backward`` of one lowering.
+    It has no ReLU of its own (``relu`` is False): the ops take one after it.
 
     Example:
         >>> import numpy as np
@@ -50,6 +58,8 @@ class Reference:
         (array([[-1., -1.],
                [ 1.,  1.]]), array([2., 4.]), array([1., 4.]))
     """
+
+    relu = False
 
     def forward(self, xp, x, gamma, beta, axis, epsilon):
         """Normalize ``x`` by its mean and population variance over every axis but ``axis``.
@@ -155,33 +165,47 @@ class NumpyPasses:
         mean[:] = (means * counts).sum(axis=0) / n / rep
         m2[:] = squares.sum(axis=0) + (counts * (means - mean) ** 2).sum(axis=0)
 
-    def batch_norm_affine(self, x, mean, a, b, y):
+    def batch_norm_affine(self, x, mean, a, b, relu, y):
         xp = backend.xp()
         for r in self.blocks(*x.shape):
             out = xp.subtract(x[r], mean, out=y[r])
             out *= a
             out += b
+            if relu:
+                xp.maximum(out, 0, out=out)
 
-    def batch_norm_grad_sums(self, gy, x, mean, block, sum_gy, sum_gy_centered):
+    def masked(self, gy, x, mean, a, b, relu, scratch):
+        """``gy`` (a block), or with ``relu`` ``gy`` where ``batch_norm_affine``'s output is positive, else
+        0: the output remade in ``scratch`` by the same calls."""
+        if not relu:
+            return gy
+        xp = backend.xp()
+        out = xp.subtract(x, mean, out=scratch)
+        out *= a
+        out += b
+        return xp.multiply(gy, out > 0, out=out)
+
+    def batch_norm_grad_sums(self, gy, x, mean, a, b, relu, block, sum_gy, sum_gy_centered):
         xp = backend.xp()
         rows = self.blocks(*x.shape)
-        scratch = xp.empty_like(x[rows[0]])
+        scratch, output = xp.empty_like(x[rows[0]]), xp.empty_like(x[rows[0]])
         sum_gy[:] = 0.0
         sum_gy_centered[:] = 0.0
         for r in rows:
+            g = self.masked(gy[r], x[r], mean, a, b, relu, output[:r.stop - r.start])
             centered = xp.subtract(x[r], mean, out=scratch[:r.stop - r.start])
-            centered *= gy[r]
-            sum_gy += backend.sum_rows(gy[r])
+            centered *= g
+            sum_gy += backend.sum_rows(g)
             sum_gy_centered += backend.sum_rows(centered)
 
-    def batch_norm_input_grad(self, gy, x, mean, k, p, q, gx):
+    def batch_norm_input_grad(self, gy, x, mean, a, b, relu, k, p, q, gx):
         xp = backend.xp()
         rows = self.blocks(*x.shape)
-        scratch = xp.empty_like(x[rows[0]])
+        scratch, output = xp.empty_like(x[rows[0]]), xp.empty_like(x[rows[0]])
         for r in rows:
             term = xp.subtract(x[r], mean, out=scratch[:r.stop - r.start])
             term *= p
-            out = xp.multiply(gy[r], k, out=gx[r])
+            out = xp.multiply(self.masked(gy[r], x[r], mean, a, b, relu, output[:r.stop - r.start]), k, out=gx[r])
             out += term
             out += q
 
@@ -192,7 +216,9 @@ NUMPY_PASSES = NumpyPasses()
 class ChannelsLast:
     """Batch normalization over the last axis of a C-contiguous float batch in two passes each way;
     ``passes`` makes them (:data:`NUMPY_PASSES` or ``backend._kernels``). Gives the :class:`Reference`
-    results to float rounding; its methods take the same arguments.
+    results to float rounding; its methods take the same arguments, and with ``relu``, the ReLU of
+    them, in the same passes (``backward`` then takes ``beta`` and ``affine_backward`` ``b`` too:
+    forward's offset, with which the passes remake the output's sign).
 
     Example:
         >>> import numpy as np
@@ -205,8 +231,8 @@ class ChannelsLast:
 
     block_values = 1 << 13  # values the kernels sum in float32 before adding them up in float64
 
-    def __init__(self, passes):
-        self.passes = passes
+    def __init__(self, passes, relu=False):
+        self.passes, self.relu = passes, relu
 
     @staticmethod
     def rows(a, c):
@@ -226,44 +252,53 @@ class ChannelsLast:
         rep = rows.shape[1] // v.size
         return v if rep == 1 else xp.concatenate([v] * rep)
 
+    @staticmethod
+    def scale(xp, gamma, var, epsilon):
+        """``(1 / sqrt(var + epsilon), gamma / sqrt(var + epsilon))`` in float64, from the statistics as
+        forward returns them: forward and backward make the same factor (the fused ReLU's mask needs it)."""
+        inv = 1.0 / xp.sqrt(var.astype(xp.float64) + epsilon)
+        return inv, (inv if gamma is None else inv * gamma)
+
     def forward(self, xp, x, gamma, beta, axis, epsilon):
         c = x.shape[-1]
         rows = self.rows(x, c)
         mean, m2 = xp.empty(c), xp.empty(c)
         self.passes.batch_norm_statistics(rows, c, self.block(rows), mean, m2)
-        var = m2 / (x.size // c)
-        a = 1.0 / xp.sqrt(var + epsilon)
-        if gamma is not None:
-            a = a * gamma
-        y = self.affine(xp, x, mean, a, xp.zeros(c) if beta is None else beta, axis)
-        return y, mean.astype(x.dtype), var.astype(x.dtype)
+        mean, var = mean.astype(x.dtype), (m2 / (x.size // c)).astype(x.dtype)
+        y = self.affine(xp, x, mean, self.scale(xp, gamma, var, epsilon)[1], beta, axis)
+        return y, mean, var
 
-    def backward(self, xp, gy, x, gamma, mean, var, axis, epsilon, need_x=True):
+    def backward(self, xp, gy, x, gamma, mean, var, axis, epsilon, need_x=True, beta=None):
         n = x.size // x.shape[-1]
-        inv = 1.0 / xp.sqrt(var.astype(xp.float64) + epsilon)
-        k = inv if gamma is None else inv * gamma
+        inv, k = self.scale(xp, gamma, var, epsilon)
         # NOTE: gx = k * (gy - sum(gy)/n - xhat * sum(gy*xhat)/n) with k = gamma * inv and
         # xhat = (x - mean) * inv: gy * k + (x - mean) * p + q, p and q made from the two sums.
         sum_gy, sum_gy_centered, gx = self.gradient_passes(
-            xp, gy, x, mean, need_x, lambda sum_gy, sum_gy_centered: (
+            xp, gy, x, mean, k, beta, need_x, lambda sum_gy, sum_gy_centered: (
                 k, -k * inv * inv * sum_gy_centered / n, -k * sum_gy / n))
         return gx, (sum_gy_centered * inv).astype(x.dtype), sum_gy.astype(x.dtype)
 
     def affine(self, xp, x, mean, a, b, axis):
         rows = self.rows(x, x.shape[-1])
         y = xp.empty_like(x)
-        self.passes.batch_norm_affine(rows, *(self.tiled(xp, v, rows) for v in (mean, a, b)), y.reshape(rows.shape))
+        self.passes.batch_norm_affine(rows, *self.tiled_output(xp, rows, mean, a, b), self.relu, y.reshape(rows.shape))
         return y
 
-    def affine_backward(self, xp, gy, x, mean, a, axis, need_x=True):
+    def affine_backward(self, xp, gy, x, mean, a, axis, need_x=True, b=None):
         zero = xp.zeros_like(a)
-        gb, ga, gx = self.gradient_passes(xp, gy, x, mean, need_x, lambda *sums: (a, zero, zero))
+        gb, ga, gx = self.gradient_passes(xp, gy, x, mean, a, b, need_x, lambda *sums: (a, zero, zero))
         gb, ga = gb.astype(x.dtype), ga.astype(x.dtype)
         return gx, -a * gb, ga, gb
 
-    def gradient_passes(self, xp, gy, x, mean, need_x, factors):
-        """The two backward passes: the per-channel sums of ``gy`` and ``gy * (x - mean)`` (float64),
-        then, if ``need_x``, ``gx = gy * k + (x - mean) * p + q`` with ``(k, p, q) = factors(*sums)``.
+    def tiled_output(self, xp, rows, mean, a, b):
+        """``mean``, ``a`` and ``b`` (zeros where None) of ``y = (x - mean) * a + b``, tiled to ``rows``."""
+        b = xp.zeros(a.size, rows.dtype) if b is None else b
+        return tuple(self.tiled(xp, v, rows) for v in (mean, a, b))
+
+    def gradient_passes(self, xp, gy, x, mean, a, b, need_x, factors):
+        """The two backward passes: the per-channel sums of ``g`` and ``g * (x - mean)`` (float64),
+        then, if ``need_x``, ``gx = g * k + (x - mean) * p + q`` with ``(k, p, q) = factors(*sums)``;
+        ``g`` is ``gy``, or with ``relu``, ``gy`` where forward's ``(x - mean) * a + b`` is positive.
 
         Returns:
             ``(sum_gy, sum_gy_centered, gx)``, ``gx`` None unless ``need_x``.
@@ -271,22 +306,22 @@ class ChannelsLast:
         c = x.shape[-1]
         rows = self.rows(x, c)
         gy_rows = self.rows(gy.astype(x.dtype, copy=False), c)
-        tiled_mean = self.tiled(xp, mean, rows)
+        output = self.tiled_output(xp, rows, mean, a, b)
         width_sums = xp.empty(rows.shape[1]), xp.empty(rows.shape[1])
-        self.passes.batch_norm_grad_sums(gy_rows, rows, tiled_mean, self.block(rows), *width_sums)
+        self.passes.batch_norm_grad_sums(gy_rows, rows, *output, self.relu, self.block(rows), *width_sums)
         sums = [s.reshape(-1, c).sum(axis=0) for s in width_sums]
         gx = None
         if need_x:
             gx = xp.empty_like(x)
             k, p, q = (self.tiled(xp, v, rows) for v in factors(*sums))
-            self.passes.batch_norm_input_grad(gy_rows, rows, tiled_mean, k, p, q, gx.reshape(rows.shape))
+            self.passes.batch_norm_input_grad(gy_rows, rows, *output, self.relu, k, p, q, gx.reshape(rows.shape))
         return (*sums, gx)
 
 
 REFERENCE = Reference()
 
 
-def lowering_for(x, axis):
+def lowering_for(x, axis, relu=False):
     """The lowering for batch ``x`` normalized over ``axis``: :class:`ChannelsLast` where the channels
     are the last axis of a float32 or float64 batch on the CPU (with the compiled kernels where they
     serve), else :class:`Reference`.
@@ -294,6 +329,8 @@ def lowering_for(x, axis):
     Args:
         x: the input array.
         axis: the channel axis (non-negative).
+        relu: whether the op takes the ReLU of its output (:class:`ChannelsLast` then does it in its
+            passes; the reference has no ReLU, which its ``relu`` attribute says).
 
     Returns:
         An object with the methods of :class:`Reference` (``forward``, ``backward``, ``affine``,
@@ -310,7 +347,7 @@ def lowering_for(x, axis):
     if axis != x.ndim - 1 or x.size == 0 or backend.device() != "cpu" or x.dtype not in ("float32", "float64"):
         return REFERENCE
     kernels = accel.kernels_for(x)
-    return ChannelsLast(NUMPY_PASSES if kernels is None else kernels)
+    return ChannelsLast(NUMPY_PASSES if kernels is None else kernels, relu)
 
 
 class BatchNormTrain(Function):
@@ -321,6 +358,8 @@ class BatchNormTrain(Function):
         epsilon: added to the variance.
         scale, center: whether gamma, beta are among the inputs.
         lowering: computes forward and backward (default: :func:`lowering_for`'s choice).
+        relu: whether to take the ReLU of the output: in the lowering's passes where it has the ReLU
+            (its ``relu``), else after it.
 
     Example:
         >>> fn = BatchNormTrain(axis=1, epsilon=0.0, scale=False, center=False, lowering=REFERENCE)
@@ -329,23 +368,25 @@ class BatchNormTrain(Function):
                       [ 1.,  1.]], dtype=float32)), array([2., 4.], dtype=float32), array([1., 4.], dtype=float32))
     """
 
-    def __init__(self, axis, epsilon, scale, center, lowering=None):
+    def __init__(self, axis, epsilon, scale, center, lowering=None, relu=False):
         self.axis, self.epsilon, self.scale, self.center = axis, epsilon, scale, center
-        self.lowering = lowering
+        self.lowering, self.relu = lowering, relu
 
     def forward(self, xp, x, *params):
         gamma = params[0] if self.scale else None
         beta = params[-1] if self.center else None
         if self.lowering is None:
-            self.lowering = lowering_for(x, self.axis)
+            self.lowering = lowering_for(x, self.axis, self.relu)
         y, self.mean, self.var = self.lowering.forward(xp, x, gamma, beta, self.axis, self.epsilon)
+        y = _relu_after(self, xp, y)
         if self.recording:
-            self.x, self.gamma, self.param_shapes = x, gamma, [p.shape for p in params]
+            self.x, self.gamma, self.beta, self.param_shapes = x, gamma, beta, [p.shape for p in params]
         return y
 
     def backward(self, xp, gy):
+        gy, offset = _relu_backward(self, xp, gy, beta=self.beta)
         gx, ggamma, gbeta = self.lowering.backward(xp, gy, self.x, self.gamma, self.mean, self.var, self.axis,
-                                                   self.epsilon, need_x=self.needs_grad[0])
+                                                   self.epsilon, need_x=self.needs_grad[0], **offset)
         grads = [gx]
         if self.scale:
             grads.append(ggamma.reshape(self.param_shapes[0]))
@@ -354,7 +395,22 @@ class BatchNormTrain(Function):
         return tuple(grads)
 
 
-def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
+def _relu_after(fn, xp, y):
+    """``y``, or where ``fn`` takes a ReLU that its lowering does not, ``max(y, 0)`` (kept for backward)."""
+    if fn.relu and not fn.lowering.relu:
+        y = fn.y = _linalg.relu(xp, y)
+    return y
+
+
+def _relu_backward(fn, xp, gy, **offset):
+    """``(gy, keywords)`` for ``fn``'s lowering's backward: ``gy`` through the ReLU that :func:`_relu_after`
+    took, or the ``offset`` keyword with which the lowering's own ReLU remakes the output's sign."""
+    if fn.lowering.relu:
+        return gy, offset
+    return (_linalg.relu_grad(xp, gy, fn.y) if fn.relu else gy), {}
+
+
+def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3, relu=False):
     """Batch normalization in training: normalize ``x`` by the batch's own mean and variance.
 
     One fused op (two passes over the batch forward, two backward, where the channels are the last
@@ -367,6 +423,7 @@ def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
         beta: per-channel offset, shape ``(channels,)``, or ``None``.
         axis: the channel axis; every other axis is reduced.
         epsilon: added to the variance.
+        relu: return the ReLU of the normalized ``x`` (in the same passes where the channels are last).
 
     Returns:
         ``(y, batch_mean, batch_var)``: ``y`` is differentiable with respect to ``x``, ``gamma``
@@ -386,7 +443,7 @@ def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
     ax = axis % x.ndim
     params = [_per_channel("batch_norm_train", name, p, x.shape, ax)
               for name, p in (("gamma", gamma), ("beta", beta)) if p is not None]
-    fn = BatchNormTrain(ax, epsilon, gamma is not None, beta is not None)
+    fn = BatchNormTrain(ax, epsilon, gamma is not None, beta is not None, relu=relu)
     y = fn(x, *params)
     return y, Tensor._make(fn.mean, None), Tensor._make(fn.var, None)
 
@@ -397,6 +454,7 @@ class ChannelAffine(Function):
 
     Args:
         axis: the channel axis (non-negative).
+        relu: whether to take the ReLU of ``y`` (as :class:`BatchNormTrain`).
 
     Example:
         >>> ChannelAffine(axis=1)([[1.0, 2.0], [3.0, 6.0]], [2.0, 4.0], [1.0, 0.5], [0.0, 1.0])
@@ -404,21 +462,22 @@ class ChannelAffine(Function):
                       [ 1.,  2.]], dtype=float32))
     """
 
-    def __init__(self, axis):
-        self.axis = axis
+    def __init__(self, axis, relu=False):
+        self.axis, self.relu = axis, relu
 
     def forward(self, xp, x, mean, a, b):
-        self.lowering = lowering_for(x, self.axis)
+        self.lowering = lowering_for(x, self.axis, self.relu)
         if self.recording:
-            self.saved = x, mean, a
-        return self.lowering.affine(xp, x, mean, a, b, self.axis)
+            self.saved = x, mean, a, b
+        return _relu_after(self, xp, self.lowering.affine(xp, x, mean, a, b, self.axis))
 
     def backward(self, xp, gy):
-        x, mean, a = self.saved
-        return self.lowering.affine_backward(xp, gy, x, mean, a, self.axis, need_x=self.needs_grad[0])
+        x, mean, a, b = self.saved
+        gy, offset = _relu_backward(self, xp, gy, b=b)
+        return self.lowering.affine_backward(xp, gy, x, mean, a, self.axis, need_x=self.needs_grad[0], **offset)
 
 
-def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3, relu=False):
     """Normalize ``x`` with given statistics: ``(x - mean) / sqrt(variance + epsilon) * scale + offset``.
 
     The per-channel factor ``scale / sqrt(variance + epsilon)`` is made first, then applied with the
@@ -430,6 +489,8 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
         axis: the channel axis.
         offset, scale: optional per-channel shift (beta) and scale (gamma).
         epsilon: added to the variance.
+        relu: return the ReLU of the result (striate's, not Keras's: for the BatchNormalization and
+            ReLU layers fused by models/fusion.py), in the same pass where the channels are last.
 
     Returns:
         A Tensor of ``x``'s shape, differentiable with respect to every tensor argument.
@@ -449,4 +510,4 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     if scale is not None:
         a = _math.Mul()(a, channel("scale", scale))
     b = channel("offset", offset) if offset is not None else backend.xp().zeros(x.shape[ax], x.dtype)
-    return ChannelAffine(ax)(x, channel("mean", mean), a, b)
+    return ChannelAffine(ax, relu)(x, channel("mean", mean), a, b)
