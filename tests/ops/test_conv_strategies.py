@@ -176,7 +176,10 @@ def test_direct3x3_on_two_threads_gives_the_bits_of_one():
     ((5, 5, 1, 6), 28, 1, "same", {}, Strips),                # LeNet-5's first layer
     ((5, 5, 6, 16), 14, 1, "valid", {"average_pool": (2, 2)}, Strips),
 ])
-def test_the_dispatcher_picks_by_shape(kernel_shape, size, strides, padding, options, expected):
+def test_the_dispatcher_picks_by_shape(kernel_shape, size, strides, padding, options, expected, monkeypatch):
+    """On NumPy alone (the compiled kernels' own rule is tested in test_conv_compiled.py)."""
+    from striate.backend import accel
+    monkeypatch.setattr(accel, "conv_kernels", lambda: None)
     settings = _settings((size, size), kernel_shape[:2], strides, padding, 1)
     assert type(choose_strategy(kernel_shape, settings[3], *settings[:3], **options)) is expected
 

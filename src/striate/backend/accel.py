@@ -36,6 +36,16 @@ def kernels():
     return _load() or None
 
 
+def conv_kernels():
+    """The compiled direct convolutions (``backend._conv_kernels``) where ``kernels()`` are in use, else None."""
+    if kernels() is None:
+        return None
+    if _state.get("conv") is None:
+        from striate.backend import _conv_kernels
+        _state["conv"] = _conv_kernels
+    return _state["conv"]
+
+
 def kernels_for(*arrays):
     """The compiled kernels where they serve ``arrays``: in use, and every array float32 and
     C-contiguous (the elementwise kernels take flat views); else None."""

@@ -10,8 +10,9 @@ Where to read what:
   (``forward(xp, x, w, b)``, ``backward(xp, gy, needs_grad)``): ``lowered.Patches`` (im2col),
   ``lowered.Strips`` (banded rows, for few channels), both with the bias, activation and fused
   average or max pooling applied to each part of the batch on striate's threads (with the compiled
-  kernels of striate[fast] where they help), and ``direct3x3.Direct3x3`` (3x3, stride 1, "same":
-  no 9x patch matrix).
+  kernels of striate[fast] where they help), ``direct3x3.Direct3x3`` (3x3, stride 1, "same":
+  no 9x patch matrix) and ``direct_compiled.DirectCompiled`` (3x3, stride 1, few channels, with
+  striate[fast]: compiled kernels, nothing lowered).
 
 The ops work on 2-D NHWC images; 1-D inputs ``(N, W, C)`` and ``channels_first`` inputs are
 reshaped and transposed to that layout around them. The window helpers here (padding rule,
@@ -20,9 +21,11 @@ padding and cropping, layout) serve the pooling ops too.
 import operator
 
 from striate.autodiff import Function
+from striate.backend import accel
 from striate.ops._base import shape_of, tensor
 from striate.ops.conv_strategies.blocks import (  # noqa: F401  (ops.pool imports them from here)
     block_reduce, column_mean, first_maxima, fold, mean_blocks, mean_blocks_grad, spread_blocks)
+from striate.ops.conv_strategies import direct_compiled
 from striate.ops.conv_strategies.direct3x3 import Direct3x3, fits
 from striate.ops.conv_strategies.lowered import Patches, Strips
 from striate.ops.conv_strategies.patches import col2im, im2col, negate, pad_or_crop, taps
@@ -178,13 +181,16 @@ def choose_strategy(kernel_shape, out_hw, strides, dilation, pads, activation=No
 
     The rules, in order:
 
-    1. 3x3 kernel, stride 1, no dilation, "same" padding, no fused pool, at least 16 input channels,
+    1. with striate[fast]'s compiled kernels in use: 3x3 kernel, stride 1, no dilation, "same" or
+       "valid" padding, no fused pool, 16 to 64 channels in and out: ``DirectCompiled`` (no lowered
+       copy, the outputs added up in vector registers; BLAS's products are thin at these widths);
+    2. 3x3 kernel, stride 1, no dilation, "same" padding, no fused pool, at least 16 input channels,
        an image of 16x16 pixels or more: ``Direct3x3`` (it copies the image 3x where im2col copies it
        9x, but computes (H+1)(W+1) outputs for H*W: on smaller images the patches cost less);
-    2. few channels (``strip_width``): ``Strips``;
-    3. anything else: ``Patches`` (im2col).
+    3. few channels (``strip_width``): ``Strips``;
+    4. anything else: ``Patches`` (im2col).
 
-    ``LOWERING["force"]`` ("patches" or "strips") skips rule 1 and takes that lowering.
+    ``LOWERING["force"]`` ("patches" or "strips") skips rules 1 and 2 and takes that lowering.
 
     Args:
         kernel_shape: (kh, kw, C_in, C_out).
@@ -199,12 +205,15 @@ def choose_strategy(kernel_shape, out_hw, strides, dilation, pads, activation=No
 
     Example:
         >>> from striate.ops.conv import choose_strategy
-        >>> type(choose_strategy((3, 3, 32, 32), (16, 16), (1, 1), (1, 1), ((1, 1), (1, 1)))).__name__
+        >>> type(choose_strategy((3, 3, 128, 128), (16, 16), (1, 1), (1, 1), ((1, 1), (1, 1)))).__name__
         'Direct3x3'
         >>> type(choose_strategy((5, 5, 1, 6), (28, 28), (1, 1), (1, 1), ((2, 2), (2, 2)))).__name__
         'Strips'
     """
     pool = average_pool or max_pool
+    if (LOWERING["force"] is None and pool is None and direct_compiled.fits(kernel_shape, strides, dilation, pads)
+            and 16 <= min(kernel_shape[2:]) and max(kernel_shape[2:]) <= 64 and accel.conv_kernels() is not None):
+        return direct_compiled.DirectCompiled(strides, dilation, pads, out_hw, activation)
     if (LOWERING["force"] is None and pool is None and fits(kernel_shape, strides, dilation, pads)
             and kernel_shape[2] >= 16 and min(out_hw) >= 16):
         return Direct3x3(activation)

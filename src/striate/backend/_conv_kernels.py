@@ -1,0 +1,163 @@
+"""Compiled direct 3x3 convolutions (Numba) for few channels: ``ops.conv_strategies.direct_compiled``.
+
+Imported by ``backend.accel.conv_kernels`` only when striate[fast]'s kernels are in use. Every kernel
+works on float32 C-contiguous NHWC arrays that the op allocated, releases the GIL (striate's threads
+run them side by side on their parts of the batch), and is compiled once per (C_in, C_out) and cached
+on disk: with the channel counts constant, the compiler unrolls the loops over a few output pixels
+and vectorizes the one over output channels, so that each kernel keeps a block of outputs in vector
+registers while it adds up the 9 * C_in products that make them (no patch matrix, no lowered copy).
+
+Forward, for each output row, ``PIXELS`` neighbouring outputs at a time: each starts at its bias,
+then for every tap (i, j) and input channel c, ``acc[p, :] += x[row + i, col + p + j, c] * w[i, j, c, :]``
+(one vector of kernel values, one broadcast input value per pixel). The image is first copied into
+a zeroed scratch image with its padding around it (one image at a time: it stays in cache).
+
+The input's gradient is the same kernel run on the output's gradient with the kernel turned by 180
+degrees and its channel axes swapped (``dx = conv(gy, w[::-1, ::-1].T)``, padded by 2 - pad).
+
+The kernel's gradient, ``dw[i, j, c, :] = sum over outputs p of x[p + (i, j), c] * gy[p, :]``: a tile
+of ``ROWS`` input channels of one tap stays in registers while the outputs whose tap falls inside
+the image (padding adds nothing) go by, one image at a time.
+"""
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+from striate.backend import memo
+
+
+@intrinsic
+def _wide_vectors(typingctx):
+    """Let the compiler use 512-bit vectors in the function that calls this (where the CPU has them).
+
+    NOTE: LLVM keeps to 256-bit vectors on Intel's AVX-512 CPUs unless a function asks for more
+    (clang's ``-mprefer-vector-width=512``); these two attributes are how a function asks. llvmlite
+    lists only the attributes without values, hence the plain set's ``add``.
+    """
+    def lower(context, builder, signature, args):
+        for attribute in ('"prefer-vector-width"="512"', '"min-legal-vector-width"="512"'):
+            try:
+                set.add(builder.function.attributes, attribute)
+            except TypeError:  # an llvmlite whose attributes are no set: 256-bit vectors, the same results
+                break
+        return context.get_dummy_value()
+    return types.none(), lower
+
+
+@intrinsic
+def _stack_floats(typingctx, count):
+    """A pointer to ``count`` (a constant) float32 values on the stack: the compiler keeps them in
+    registers, where an array from ``np.empty`` might overlap the kernel's other arrays and stays in memory."""
+    if not isinstance(count, types.IntegerLiteral):
+        return None
+
+    def lower(context, builder, signature, args):
+        return cgutils.alloca_once(builder, ir.FloatType(), size=ir.Constant(ir.IntType(64), count.literal_value))
+    return types.CPointer(types.float32)(count), lower
+
+
+def _pixels(cout):
+    """Output pixels a forward step: their accumulators fill at most 16 of the 32 vector registers."""
+    return max(1, min(8, 256 // cout))
+
+
+def _rows(cin, cout):
+    """Input channels in a tile of the kernel's gradient: the largest divisor of ``cin`` whose
+    accumulators fill at most 16 vector registers."""
+    return max(d for d in range(1, min(max(1, 256 // cout), cin) + 1) if cin % d == 0)
+
+
+_compiled = {}
+
+
+def conv3x3(cin, cout):
+    """The kernel ``(x, w, b, top, left, relu, y)``: ``y`` (N, OH, OW, C_out) = the 3x3 convolution
+    (stride 1) of ``x`` (N, H, W, C_in) with ``w`` (3, 3, C_in, C_out) plus ``b`` (C_out), its ReLU
+    where ``relu``; ``x`` padded by ``top`` rows and ``left`` columns before (and by what makes
+    OH = H + top + bottom - 2 after, likewise the columns). All float32, C-contiguous."""
+    return memo(_compiled, ("conv", cin, cout), lambda: _conv_kernel(cin, cout))
+
+
+def conv3x3_kernel_grad(cin, cout):
+    """The kernel ``(x, g, top, left, dw)``: ``dw`` (3, 3, C_in, C_out) += the gradient of the kernel of
+    ``conv3x3`` from ``x`` (N, H, W, C_in) and the output's gradient ``g`` (N, OH, OW, C_out)."""
+    return memo(_compiled, ("kernel grad", cin, cout), lambda: _kernel_grad_kernel(cin, cout))
+
+
+def _conv_kernel(cin, cout):
+    pixels = _pixels(cout)
+    block = pixels * cout
+
+    @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
+    def kernel(x, w, b, top, left, relu, y):
+        _wide_vectors()
+        n, h, wd = x.shape[:3]
+        oh, ow = y.shape[1:3]
+        width = -(-ow // pixels) * pixels + 2  # the scratch image's row: whole steps of pixels, padding
+        padded = np.zeros((oh + 2) * width * cin, dtype=np.float32)
+        # NOTE: the bias comes in and the results go out through stack arrays (``bias``, ``done``): where
+        # the accumulators' loops read ``b`` or wrote ``y`` directly, LLVM kept the accumulators in memory
+        acc = numba.carray(_stack_floats(block), (block,))
+        bias, done = numba.carray(_stack_floats(block), (block,)), numba.carray(_stack_floats(block), (block,))
+        for k in range(block):
+            bias[k] = b[k % cout]
+        xf, wf, yf = x.reshape(-1), w.reshape(-1), y.reshape(-1)
+        for s in range(n):
+            for r in range(h):
+                at, src = ((top + r) * width + left) * cin, (s * h + r) * wd * cin
+                padded[at:at + wd * cin] = xf[src:src + wd * cin]
+            for r in range(oh):
+                for o in range(0, ow, pixels):
+                    for k in range(block):
+                        acc[k] = 0
+                    for i in range(3):
+                        for j in range(3):
+                            at = ((r + i) * width + o + j) * cin
+                            xs = padded[at:at + pixels * cin]
+                            ws = wf[(i * 3 + j) * cin * cout:(i * 3 + j + 1) * cin * cout]
+                            for c in range(cin):
+                                for co in range(cout):
+                                    wc = ws[c * cout + co]
+                                    for p in range(pixels):
+                                        acc[p * cout + co] += xs[p * cin + c] * wc
+                    for k in range(block):
+                        done[k] = max(acc[k] + bias[k], np.float32(0.0)) if relu else acc[k] + bias[k]
+                    at = ((s * oh + r) * ow + o) * cout
+                    yf[at:at + min(pixels, ow - o) * cout] = done[:min(pixels, ow - o) * cout]
+    return kernel
+
+
+def _kernel_grad_kernel(cin, cout):
+    rows = _rows(cin, cout)
+    block = rows * cout
+
+    @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
+    def kernel(x, g, top, left, dw):
+        _wide_vectors()
+        n, h, wd = x.shape[:3]
+        oh, ow = g.shape[1:3]
+        acc = numba.carray(_stack_floats(block), (block,))
+        xf, gf, dwf = x.reshape(-1), g.reshape(-1), dw.reshape(-1)
+        for s in range(n):
+            for i in range(3):
+                r0, r1 = max(0, top - i), min(oh, h + top - i)  # the output rows whose tap row is inside
+                for j in range(3):
+                    o0, o1 = max(0, left - j), min(ow, wd + left - j)
+                    for c0 in range(0, cin, rows):
+                        at = ((i * 3 + j) * cin + c0) * cout
+                        for k in range(block):
+                            acc[k] = dwf[at + k]
+                        for r in range(r0, r1):
+                            src = ((s * h + r + i - top) * wd + o0 + j - left) * cin + c0
+                            xs = xf[src:src + (o1 - o0) * cin]
+                            gs = gf[((s * oh + r) * ow + o0) * cout:((s * oh + r) * ow + o1) * cout]
+                            for o in range(o1 - o0):
+                                for co in range(cout):
+                                    gc = gs[o * cout + co]
+                                    for q in range(rows):
+                                        acc[q * cout + co] += xs[o * cin + q] * gc
+                        for k in range(block):
+                            dwf[at + k] = acc[k]
+    return kernel
