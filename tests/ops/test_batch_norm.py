@@ -195,3 +195,28 @@ def test_ops_with_relu_match_the_normalization_then_the_relu_op(axis):
         assert (want[0] == 0).any() and (want[0] > 0).any()
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_passes_split_across_threads_give_the_unsplit_results(relu, request):
+    """Inside fit BatchNorm's passes are split by rows across striate's threads; each part's statistics
+    are merged in float64 and the gradient sums added, so the results are the unsplit ones to rounding."""
+    rng = np.random.default_rng(5)
+    x0 = rng.normal(2.0, 1.5, (8, 6, 6, 16)).astype(np.float32)
+    g0 = rng.uniform(0.5, 1.5, 16).astype(np.float32)
+    b0 = rng.normal(0, 0.3, 16).astype(np.float32)
+    gy = rng.standard_normal(x0.shape).astype(np.float32)
+
+    def run():
+        x, g, b = (ops.convert_to_tensor(a) for a in (x0, g0, b0))
+        for t in (x, g, b):
+            t.requires_grad = True
+        y, mean, var = ops.batch_norm_train(x, g, b, relu=relu)
+        (y * gy).sum().backward()
+        return [np.array(getattr(a, "data", a)) for a in (y, mean, var, x.grad, g.grad, b.grad)]
+
+    whole = run()
+    request.getfixturevalue("split_work")  # two threads, every op split however small
+    split = run()
+    for a, b in zip(split, whole):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5 * max(1.0, float(np.abs(b).max())))

@@ -8,7 +8,9 @@ The training op computes with one of two lowerings, picked by :func:`lowering_fo
 - :class:`ChannelsLast`: channels-last, C-contiguous float batches on the CPU. Two passes over memory
   forward (the statistics; then ``y``) and two backward (two channel sums; then ``gx``), each made by
   ``passes``: compiled kernels (``striate[fast]``, float32; ``backend._kernels``) or :data:`NUMPY_PASSES`,
-  NumPy calls on blocks of rows small enough to stay in the cache between calls.
+  NumPy calls on blocks of rows small enough to stay in the cache between calls. Each pass is split by
+  rows across striate's threads (``backend.threads``, as its rule decides): the parts then read what
+  the same thread's part of the convolution before just wrote, in its own core's cache.
 
 Both keep for backward only the input (which the graph holds anyway) and the per-channel statistics.
 The inference op is one scale-and-shift pass (:class:`ChannelAffine`) through the same lowerings.
@@ -23,7 +25,7 @@ import math
 
 from striate import backend
 from striate.autodiff import Function, Tensor
-from striate.backend import accel
+from striate.backend import accel, threads
 from striate.ops import linalg as _linalg
 from striate.ops import math as _math
 from striate.ops import shape as _shape
@@ -261,9 +263,7 @@ class ChannelsLast:
 
     def forward(self, xp, x, gamma, beta, axis, epsilon):
         c = x.shape[-1]
-        rows = self.rows(x, c)
-        mean, m2 = xp.empty(c), xp.empty(c)
-        self.passes.batch_norm_statistics(rows, c, self.block(rows), mean, m2)
+        mean, m2 = self.statistics(xp, self.rows(x, c), c)
         mean, var = mean.astype(x.dtype), (m2 / (x.size // c)).astype(x.dtype)
         y = self.affine(xp, x, mean, self.scale(xp, gamma, var, epsilon)[1], beta, axis)
         return y, mean, var
@@ -278,10 +278,33 @@ class ChannelsLast:
                 k, -k * inv * inv * sum_gy_centered / n, -k * sum_gy / n))
         return gx, (sum_gy_centered * inv).astype(x.dtype), sum_gy.astype(x.dtype)
 
+    def split(self, work, rows, passes):
+        """``work(part)`` for parts of ``rows``' rows on striate's threads, as ``backend.threads``' rule
+        decides from ``passes``, the batch-sized arrays the work reads and writes. The NumPy passes split
+        as ``"follows"`` work: many short array calls, whose parts hand the GIL to each other often."""
+        kind = "follows" if self.passes is NUMPY_PASSES else "elementwise"
+        return threads.parallel(work, rows.shape[0], cost=passes * rows.size, kind=kind)
+
+    def statistics(self, xp, rows, c):
+        """Per-channel mean and sum of squared deviations (float64) of ``rows``: each part's, merged
+        (Chan et al.'s update)."""
+        def part(s):
+            mean, m2 = xp.empty(c), xp.empty(c)
+            self.passes.batch_norm_statistics(rows[s], c, self.block(rows), mean, m2)
+            return (s.stop - s.start) * (rows.shape[1] // c), mean, m2
+
+        parts = self.split(part, rows, 1)
+        if len(parts) == 1:
+            return parts[0][1:]
+        counts, means, m2s = (xp.stack([xp.asarray(p[i], xp.float64) for p in parts]) for i in range(3))
+        mean = (counts[:, None] * means).sum(axis=0) / counts.sum()
+        return mean, m2s.sum(axis=0) + (counts[:, None] * (means - mean) ** 2).sum(axis=0)
+
     def affine(self, xp, x, mean, a, b, axis):
         rows = self.rows(x, x.shape[-1])
         y = xp.empty_like(x)
-        self.passes.batch_norm_affine(rows, *self.tiled_output(xp, rows, mean, a, b), self.relu, y.reshape(rows.shape))
+        y_rows, output = y.reshape(rows.shape), self.tiled_output(xp, rows, mean, a, b)
+        self.split(lambda s: self.passes.batch_norm_affine(rows[s], *output, self.relu, y_rows[s]), rows, 2)
         return y
 
     def affine_backward(self, xp, gy, x, mean, a, axis, need_x=True, b=None):
@@ -307,14 +330,20 @@ class ChannelsLast:
         rows = self.rows(x, c)
         gy_rows = self.rows(gy.astype(x.dtype, copy=False), c)
         output = self.tiled_output(xp, rows, mean, a, b)
-        width_sums = xp.empty(rows.shape[1]), xp.empty(rows.shape[1])
-        self.passes.batch_norm_grad_sums(gy_rows, rows, *output, self.relu, self.block(rows), *width_sums)
-        sums = [s.reshape(-1, c).sum(axis=0) for s in width_sums]
+
+        def part_sums(s):
+            width_sums = xp.empty(rows.shape[1]), xp.empty(rows.shape[1])
+            self.passes.batch_norm_grad_sums(gy_rows[s], rows[s], *output, self.relu, self.block(rows), *width_sums)
+            return width_sums
+
+        parts = self.split(part_sums, rows, 2)
+        sums = [sum(p[i] for p in parts).reshape(-1, c).sum(axis=0) for i in range(2)]
         gx = None
         if need_x:
             gx = xp.empty_like(x)
-            k, p, q = (self.tiled(xp, v, rows) for v in factors(*sums))
-            self.passes.batch_norm_input_grad(gy_rows, rows, *output, self.relu, k, p, q, gx.reshape(rows.shape))
+            gx_rows, (k, p, q) = gx.reshape(rows.shape), (self.tiled(xp, v, rows) for v in factors(*sums))
+            self.split(lambda s: self.passes.batch_norm_input_grad(
+                gy_rows[s], rows[s], *output, self.relu, k, p, q, gx_rows[s]), rows, 3)
         return (*sums, gx)
 
 
