@@ -231,25 +231,7 @@ def _resnet_v1(blocks, include_top, weights, input_tensor, input_shape, pooling,
                   classifier_activation=classifier_activation, name=name, weights_name=name)
 
 
-_ARGS_DOC = """
-    Its inputs are images preprocessed by :func:`preprocess_input` (BGR, ImageNet's mean pixel subtracted).
-
-    Args:
-        include_top: whether to include the classifier (global average pooling and a dense layer; then
-            the input is 224x224).
-        weights: ``None`` (random initialization), ``"imagenet"`` (Keras's published weights, downloaded
-            once into ``~/.striate/models``) or the path of a weights file.
-        input_tensor: a symbolic tensor (``keras.Input(...)`` or a layer's output) to use as the image input.
-        input_shape: the input's shape without the batch axis when ``include_top`` is False (3 channels,
-            at least 32x32); default ``(224, 224, 3)`` with the top, ``(None, None, 3)`` without.
-        pooling: without the top: ``None`` (the last stage's 4D output), ``"avg"`` or ``"max"``.
-        classes: the number of classes of the classifier (1000 with ImageNet's weights).
-        classifier_activation: the classifier's activation; ``None`` gives logits.
-        name: the model's name.
-
-    Returns:
-        A functional ``Model``.
-"""
+_ARGS_DOC = imagenet_utils.arguments_doc("(BGR, ImageNet's mean pixel subtracted)")
 
 
 def ResNet50(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
