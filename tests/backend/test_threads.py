@@ -47,7 +47,7 @@ def test_a_session_restores_blas_and_ends_its_threads_even_on_an_error(monkeypat
                 with threads.session():  # reentrant: the inner end changes nothing
                     assert len(backend.parallel(lambda s: s, 4, cost=4)) == 2
                 assert threading.active_count() == count + 1 and backend.blas_threads() == 1
-                assert backend.runs_whole(1, cost=4) and backend.blas_threads() == 2  # whole: all threads
+                assert backend.runs_whole(1, cost=4) and backend.blas_threads() == 1  # whole: one thread too
                 raise KeyError("inside")
         assert threading.active_count() == count and backend.blas_threads() == 3
     finally:
@@ -91,12 +91,23 @@ def test_the_rule_does_not_depend_on_what_ran_before(split_work, monkeypatch):
 
 
 @pytest.mark.skipif(not HAS_BLAS, reason="NumPy's BLAS is not reachable here")
-def test_blas_runs_one_thread_in_split_work_and_all_in_large_whole_work(split_work):
+def test_blas_runs_one_thread_in_split_work_and_in_whole_work(split_work):
+    # one set of threads: BLAS's own would spin beside striate's parts (the module's docstring)
     seen = backend.parallel(lambda s: backend.blas_threads(), 4, cost=4)
     assert seen == [1, 1]
-    assert backend.runs_whole(1, cost=2, kind="products") and backend.blas_threads() == 2  # worth two cores
-    assert backend.runs_whole(1, cost=2, kind="elementwise") and backend.blas_threads() == 2  # left as it was
-    assert backend.runs_whole(4, cost=1, kind="follows") and backend.blas_threads() == 1  # too small to share
+    for kind in threads.PART_COST:
+        assert backend.runs_whole(1, cost=10**9, kind=kind) and backend.blas_threads() == 1
+
+
+@pytest.mark.skipif(not HAS_BLAS, reason="NumPy's BLAS is not reachable here")
+def test_a_lone_product_worth_two_cores_splits_by_rows(split_work):
+    from striate.ops.linalg import product_rows
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((64, 48)), rng.standard_normal((48, 32))
+    seen = []
+    y = product_rows(np, a, b, then=lambda part: seen.append((len(part), threading.get_ident())))
+    np.testing.assert_allclose(y, a @ b, rtol=1e-12)
+    assert sorted(n for n, _ in seen) == [32, 32] and len({t for _, t in seen}) == 2
 
 
 def test_thread_count_is_checked_and_starts_nothing():

@@ -288,7 +288,7 @@ def set_process_tuning(enabled):
 
 @contextlib.contextmanager
 def engaged():
-    """The process tuned for striate's work inside (BLAS threads per op, striate's worker threads,
+    """The process tuned for striate's work inside (BLAS on one thread, striate's worker threads,
     malloc keeping freed memory), and restored when the outermost block ends, on an exception too.
     Reentrant and shared by threads; ``fit``, ``evaluate`` and ``predict`` enter it themselves.
     A loop of ``train_on_batch`` runs faster inside one block: the workers start once.

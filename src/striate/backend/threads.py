@@ -10,28 +10,29 @@ Where: only inside a session (``session()``, entered by ``backend.engaged()`` ar
 ``evaluate`` and ``predict``). The worker threads start at the first split of a session and end
 with the outermost session, so that none outlives striate's work (starting them costs a fraction of
 a millisecond, once a ``fit``; a loop of ``train_on_batch`` inside one ``backend.engaged()`` pays it
-once); NumPy's BLAS thread count is taken at its start and given back at its end. Outside a session, and where process tuning is off (``backend.set_process_tuning``), every op
-runs whole in the calling thread and NumPy's BLAS is left as the user set it: striate is then
-NumPy with a tape, and changes nothing in the process.
+once); NumPy's BLAS is set to one thread at its start and given its count back at its end.
+Outside a session, and where process tuning is off (``backend.set_process_tuning``), every op runs
+whole in the calling thread and NumPy's BLAS is left as the user set it: striate is then NumPy with
+a tape, and changes nothing in the process.
 
 The rule: each call to ``parallel`` or ``runs_whole`` decides from its own ``n`` (rows), ``cost``
 (about how many values the work passes over) and ``kind``, and from nothing that ran before:
 
 - work is split into ``parts = min(get_num_threads(), n, cost // (MIN_COST * PART_COST[kind]))``
   parts when that is at least 2, else run whole;
-- split work runs NumPy's BLAS on one thread in each part (the parts already fill the cores);
-- whole work of kind ``"products"`` or ``"follows"`` gets BLAS on ``get_num_threads()`` threads
-  where it is worth two cores (``cost >= 2 * MIN_COST``: BLAS then threads a large product
-  itself), else on one thread; whole ``"elementwise"`` work leaves BLAS as it is.
+- NumPy's BLAS runs on one thread throughout the session, split work and whole work alike: the
+  parts already fill the cores, and a product left whole is small.
 
-One thread for small whole work, because OpenBLAS's threads, once woken, spin for a while after
-their product, taking the cores from the parts of the next split; every BLAS call striate makes
-outside ``parallel`` (a bias gradient's column sum) runs on the count the last op set.
+One set of threads, not two: OpenBLAS's threads, once woken, spin for a while after their product
+(2^28 processor cycles by default), taking a core from the parts of the next split, and a split's spinning worker takes
+it from BLAS's next threaded product; on 2 cores a part or a product then waits for the scheduler's
+time slice, milliseconds for work of a fraction of one. So products that are worth two cores split
+by rows across striate's threads like any other work.
 
 ``PART_COST`` per kind: ``"products"`` (a convolution: products and passes over their results) and
 ``"elementwise"`` (passes only) split from ``MIN_COST`` a part; ``"follows"`` (lone matrix products,
-optimizer updates) from 4x that, because whole they are threaded by BLAS already, and their parts,
-many short array calls, hand the GIL to each other often.
+optimizer updates) from 2x that, because their parts, short array calls, hand the GIL to each other
+often.
 
 A part waiting for work or results with striate[fast] first spins without the GIL for up to
 ``SPIN`` seconds (a thread asleep is slow to wake on a virtual machine), then sleeps on a
@@ -58,12 +59,12 @@ from striate.backend.blas import threads_functions
 # NOTE: the least cost of one part: handing a part to a thread and back costs tens of microseconds,
 # so a part should pass over enough values to take a few hundred (benchmarks/NOTES.md, "Threads").
 MIN_COST = 1 << 18
-PART_COST = {"products": 1, "elementwise": 1, "follows": 4}  # a part's least cost, in MIN_COST
+PART_COST = {"products": 1, "elementwise": 1, "follows": 2}  # a part's least cost, in MIN_COST
 
 # threads: striate's count; pool: the running workers (None until a session's first split);
 # depth: sessions open, all threads together; blas_saved: BLAS's count at the outermost session's
-# start; blas: the count striate last set (None: unknown); cpu: False on a GPU (nothing is split).
-_state = {"threads": 1, "pool": None, "depth": 0, "blas_saved": None, "blas": None, "cpu": True}
+# start (None: not set by striate); cpu: False on a GPU (nothing is split).
+_state = {"threads": 1, "pool": None, "depth": 0, "blas_saved": None, "cpu": True}
 _lock = threading.Lock()  # guards depth and the pool's start and end
 
 
@@ -130,7 +131,7 @@ def get_num_threads():
 
 @contextlib.contextmanager
 def session():
-    """striate's threads for the work inside: splits allowed, NumPy's BLAS set per op; on leaving the
+    """striate's threads for the work inside: splits allowed, NumPy's BLAS on one thread; on leaving the
     outermost session (an exception too) the workers end and BLAS's thread count is restored.
     Reentrant, and shared by all threads (the last one out ends it).
 
@@ -146,7 +147,8 @@ def session():
     with _lock:
         _state["depth"] += 1
         if _state["depth"] == 1 and threads_functions() is not None:
-            _state["blas_saved"], _state["blas"] = blas_threads(), None
+            _state["blas_saved"] = blas_threads()
+            threads_functions()[0](1)
     try:
         yield
     finally:
@@ -156,7 +158,7 @@ def session():
                 _stop_pool()
                 if _state["blas_saved"] is not None:
                     threads_functions()[0](_state["blas_saved"])
-                _state["blas_saved"] = _state["blas"] = None
+                _state["blas_saved"] = None
 
 
 def _pool():
@@ -343,8 +345,7 @@ def parallel(work, n, cost, kind="products"):
 
 def runs_whole(n, cost, kind="products"):
     """Whether ``parallel(work, n, cost, kind)`` would run ``work`` whole in the calling thread; if
-    so, NumPy's BLAS is set as it would be for that run, and the caller may do the work itself
-    (without ``parallel``'s closure and slices).
+    so, the caller may do the work itself (without ``parallel``'s closure and slices).
 
     Args:
         n, cost, kind: as for ``parallel``.
@@ -366,36 +367,24 @@ def runs_whole(n, cost, kind="products"):
 
 def _plan(n, cost, kind):
     """``(pool, parts)`` for work of ``n`` rows, ``cost`` and ``kind``: the pool locked for this split,
-    or None (and 1) for work run whole; NumPy's BLAS set for the run, by the module's rule."""
-    if _state["depth"] == 0 or not _state["cpu"]:  # outside a session, or on a GPU: BLAS left as it is
+    or None (and 1) for work run whole, by the module's rule."""
+    if _state["depth"] == 0 or not _state["cpu"]:  # outside a session, or on a GPU
         return None, 1
     parts = _parts(n, cost, kind)
-    pool = _pool() if parts > 1 else _state["pool"]
-    if pool is not None:
-        # NOTE: one split at a time: a call from inside a part, or from a second user thread while
-        # the threads are busy, runs whole in its own thread, BLAS left as the split set it.
-        if not pool.lock.acquire(blocking=False):
-            return None, 1
-        if parts > 1 and not pool.closing:
-            _set_blas(1)
-            return pool, parts
+    pool = _pool() if parts > 1 else None
+    # NOTE: one split at a time: a call from inside a part, or from a second user thread while the
+    # threads are busy, runs whole in its own thread.
+    if pool is None or not pool.lock.acquire(blocking=False):
+        return None, 1
+    if pool.closing:
         pool.lock.release()
-    if kind != "elementwise":
-        _set_blas(_state["threads"] if cost >= 2 * MIN_COST else 1)
-    return None, 1
+        return None, 1
+    return pool, parts
 
 
 def _parts(n, cost, kind):
     """How many parts the rule splits work of ``n`` rows, ``cost`` and ``kind`` into (1: none)."""
     return max(1, min(_state["threads"], n, int(cost // (MIN_COST * PART_COST[kind]))))
-
-
-def _set_blas(n):
-    """NumPy's BLAS on ``n`` threads (the call is made only when the count changes; none where the
-    BLAS cannot be reached: its count was not taken at the session's start)."""
-    if _state["blas"] != n and _state["blas_saved"] is not None:
-        threads_functions()[0](n)
-        _state["blas"] = n
 
 
 def _threads_at_start():

@@ -66,8 +66,8 @@ def product_rows(xp, a, b, then=None, out=None):
     ``then`` (an in-place step, such as adding a bias) where given; into ``out`` where it is given and
     fits (its shape, and the product's dtype), else into a new array.
 
-    NOTE: split by the thread rule of ``backend.threads`` (by its own cost); a product left whole runs
-    on BLAS's own threads, which is faster for a model of products alone (the lecture DFF).
+    NOTE: split by the thread rule of ``backend.threads`` (by its own cost), each part on one BLAS
+    thread; a product left whole runs on one thread too.
     """
     shape, dtype = (a.shape[0], b.shape[1]), (a.dtype if a.dtype == b.dtype else xp.result_type(a, b))
     y = out if out is not None and out.shape == shape and out.dtype == dtype else xp.empty(shape, dtype=dtype)
