@@ -64,9 +64,15 @@ def _pixels(cout):
 
 
 def _rows(cin, cout):
-    """Input channels in a tile of the kernel's gradient: the largest divisor of ``cin`` whose
-    accumulators fill at most 16 vector registers."""
-    return max(d for d in range(1, min(max(1, 256 // cout), cin) + 1) if cin % d == 0)
+    """Input channels in a tile of the kernel's gradient: all of them where their accumulators fill at
+    most 16 vector registers, else the largest divisor of ``cin`` up to 8 that fills at most 16.
+
+    NOTE: tiles of 16 channels out of more (32 -> 16, 64 -> 16) compiled to code at a third of the
+    speed of 8-channel tiles (benchmarks/NOTES.md, "The kernel's gradient").
+    """
+    if cin * cout <= 256:
+        return cin
+    return max(d for d in range(1, min(8, max(1, 256 // cout), cin) + 1) if cin % d == 0)
 
 
 _compiled = {}

@@ -11,10 +11,11 @@ products, so the image is read from cache and nothing is lowered.
   degrees and its channel axes swapped, padded by 2 minus the forward's padding;
 - the kernel's gradient: a kernel that adds ``x`` under each tap times the output's gradient, tile by
   tile of the (3, 3, C_in, C_out) result kept in registers;
-- the bias's gradient: the output's gradient summed over the pixels.
+- the bias's gradient: the output's gradient summed over the pixels (a product with a vector of ones).
 
 The batch is split in parts on striate's threads (``backend.parallel``); each output value comes from
-the same kernel calls in any split, only the kernel's gradient adds the parts' partial sums.
+the same kernel calls in any split, only the kernel's and the bias's gradients add the parts'
+partial sums.
 Arrays other than float32 (or with the kernels turned off) go to ``direct3x3.Direct3x3`` ("same"
 padding) or ``lowered.Patches`` ("valid").
 """
@@ -96,25 +97,30 @@ class DirectCompiled:
             return self.fallback.backward(xp, gy, needs_grad)
         kernels = accel.conv_kernels()
         need_x, need_w, need_b = needs_grad[0], needs_grad[1], self.has_bias and needs_grad[2]
-        g = xp.ascontiguousarray(activation_grad(self.activation, gy, self.y), dtype=self.y.dtype)
         n, cin, cout = self.x.shape[0], self.w.shape[2], self.w.shape[3]
-        gx = xp.empty(self.x.shape, dtype=g.dtype) if need_x else None
+        gx = xp.empty(self.x.shape, dtype=self.y.dtype) if need_x else None
         if need_x:
             # NOTE: dx[q] = sum over taps t of g[q - t] w[t]^T: a convolution of g with the kernel turned
             # by 180 degrees, channels swapped, and padded by what the forward cut off (2 - pad)
             turned = self.w[::-1, ::-1].transpose(0, 1, 3, 2).copy()
-            input_grad, zeros = kernels.conv3x3(cout, cin), xp.zeros(cin, dtype=g.dtype)
+            input_grad, zeros = kernels.conv3x3(cout, cin), xp.zeros(cin, dtype=self.y.dtype)
         kernel_grad = kernels.conv3x3_kernel_grad(cin, cout) if need_w else None
 
         def part(samples):
+            # each sample's gradients come from its own g: the activation's gradient, the bias's sum and
+            # both kernels run on the part's samples alone
+            g = xp.ascontiguousarray(activation_grad(self.activation, gy[samples], self.y[samples]),
+                                     dtype=self.y.dtype)
             if need_x:
-                input_grad(g[samples], turned, zeros, 2 - self.top, 2 - self.left, False, gx[samples])
+                input_grad(g, turned, zeros, 2 - self.top, 2 - self.left, False, gx[samples])
+            gw = gb = None
             if need_w:
                 gw = xp.zeros(self.w.shape, dtype=g.dtype)
-                kernel_grad(self.x[samples], g[samples], self.top, self.left, gw)
-                return gw
-            return None
-        parts = backend.parallel(part, n, 4 * g.size + 4 * self.x.size)
-        gw = sum_parts(parts) if need_w else None
-        gb = g.sum(axis=(0, 1, 2)) if need_b else None
+                kernel_grad(self.x[samples], g, self.top, self.left, gw)
+            if need_b:
+                gb = backend.sum_rows(g.reshape(-1, cout))
+            return gw, gb
+        parts = backend.parallel(part, n, 4 * gy.size + 4 * self.x.size)
+        gw = sum_parts(p[0] for p in parts) if need_w else None
+        gb = sum_parts(p[1] for p in parts) if need_b else None
         return gx, gw, gb
