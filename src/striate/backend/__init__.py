@@ -343,6 +343,32 @@ def sum_rows(a):
     return memo(_ones, (a.shape[0], a.dtype.str, id(xp)), lambda: xp.ones(a.shape[0], dtype=a.dtype)) @ a
 
 
+def reduce_last_axis(kind, a, keepdims=False):
+    """``a.sum(axis=-1)`` (``kind="sum"``) or ``a.max(axis=-1)`` (``kind="max"``), the same values.
+
+    NOTE: NumPy reduces a short last axis (a few classes per pixel of a segmentation) one row at a
+    time, with a per-row cost many times the arithmetic; combining its columns, one whole-array call
+    per column in NumPy's order, is far faster once there are many rows and few columns.
+
+    Example:
+        >>> import numpy as np
+        >>> a = np.arange(2048 * 3, dtype=np.float32).reshape(2048, 3)
+        >>> bool((reduce_last_axis("sum", a) == a.sum(axis=-1)).all())
+        True
+        >>> reduce_last_axis("max", a, keepdims=True).shape
+        (2048, 1)
+    """
+    columns = a.shape[-1] if a.ndim else 0
+    # (from 8 values NumPy adds in eight interleaved sums: other roundings, so those go to NumPy)
+    if type(a) is not np.ndarray or not 1 < columns < 8 or a.size < 512 * columns:
+        return getattr(a, kind)(axis=-1, keepdims=keepdims)
+    combine = np.add if kind == "sum" else np.maximum
+    out = combine(a[..., 0], a[..., 1])
+    for c in range(2, columns):
+        combine(out, a[..., c], out=out)
+    return out[..., None] if keepdims else out
+
+
 def is_float(dtype):
     """True when ``dtype`` is a floating-point dtype."""
     return np.dtype(dtype).kind == "f"

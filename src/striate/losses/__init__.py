@@ -148,7 +148,8 @@ def resolve_loss(identifier, y_true_shape=None, y_pred_shape=None, output_layer=
 
     A categorical or sparse categorical cross-entropy of probabilities (``from_logits=False``, class
     axis last) whose predictions ``output_layer`` makes with a softmax (a ``Dense`` or ``Activation``
-    layer whose ``activation`` is ``softmax``) is returned as a copy with ``through_softmax`` set: it
+    layer whose ``activation`` is ``softmax``, or one of striate's convolutions: a segmentation's
+    per-pixel softmax) is returned as a copy with ``through_softmax`` set: it
     keeps Keras's value (the clipped probabilities' log) and differentiates straight to the softmax's
     logits, in one fused op, instead of through the clip, the log and the softmax.
 
@@ -189,16 +190,20 @@ def resolve_loss(identifier, y_true_shape=None, y_pred_shape=None, output_layer=
 
 
 def _ends_in_softmax(layer):
-    """Whether ``layer`` (a layer, or None) is a Dense or Activation layer applying softmax."""
+    """Whether ``layer`` (a layer, or None) is one of striate's Dense, Activation or convolution layers
+    applying softmax (their calls end in it: the predictions are the softmax's output)."""
     from striate import activations
+    from striate.layers.conv import _Conv
     from striate.layers.core import Activation, Dense
-    return type(layer) in (Dense, Activation) and layer.activation is activations.softmax
+    ours = type(layer) in (Dense, Activation) or (isinstance(layer, _Conv)
+                                                   and type(layer).__module__ == _Conv.__module__)
+    return ours and layer.activation is activations.softmax
 
 
 def _takes_probabilities(loss, y_pred_shape):
-    """Whether ``loss`` is a (sparse) categorical cross-entropy of 2-D probabilities, classes last."""
+    """Whether ``loss`` is a (sparse) categorical cross-entropy of probabilities, classes last."""
     if not isinstance(loss, LossFunctionWrapper) or loss.fn not in (categorical_crossentropy,
                                                                    sparse_categorical_crossentropy):
         return False
-    return not loss.fn_kwargs.get("from_logits") and y_pred_shape is not None and len(y_pred_shape) == 2 \
-        and loss.fn_kwargs.get("axis", -1) in (-1, 1)
+    return not loss.fn_kwargs.get("from_logits") and y_pred_shape is not None and len(y_pred_shape) >= 1 \
+        and loss.fn_kwargs.get("axis", -1) in (-1, len(y_pred_shape) - 1)

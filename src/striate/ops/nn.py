@@ -212,18 +212,26 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, xp, x):
-        y = xp.exp(x - x.max(axis=self.axis, keepdims=True))
-        y /= y.sum(axis=self.axis, keepdims=True)
+        y = xp.exp(x - _over_axis("max", x, self.axis))
+        y /= _over_axis("sum", y, self.axis)
         self.y = y
         return y
 
     def backward(self, xp, gy):
         y = self.y
-        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
+        return y * (gy - _over_axis("sum", gy * y, self.axis))
+
+
+def _over_axis(kind, a, axis):
+    """``a.sum`` or ``a.max`` (``kind``) over ``axis``, keeping it; a last axis of a few classes by
+    ``backend.reduce_last_axis`` (the same values, many times faster per pixel)."""
+    if axis == -1 or axis == a.ndim - 1:
+        return backend.reduce_last_axis(kind, a, keepdims=True)
+    return getattr(a, kind)(axis=axis, keepdims=True)
 
 
 class SoftmaxOutput(Tensor):
-    """The probabilities of a recorded softmax over the last axis of 2-D logits, which keep those logits.
+    """The probabilities of a recorded softmax over the last axis of its logits, which it keeps.
 
     Like the ``_keras_logits`` Keras's softmax leaves on its output: a cross-entropy told at setup that its
     predictions come from a softmax (``through_softmax=True``) takes ``logits`` and differentiates straight to
@@ -351,7 +359,7 @@ def softmax(x, axis=-1):
     """
     fn = Softmax(axis)
     out = fn(x)
-    if not (fn.recording and out.ndim == 2 and axis in (-1, 1)):
+    if not (fn.recording and out.ndim >= 1 and axis in (-1, out.ndim - 1)):
         return out
     probabilities = SoftmaxOutput._make(out.data, fn)
     probabilities.logits = x
@@ -444,30 +452,36 @@ class SoftmaxCrossEntropy(Function):
     already computed. NOTE: through the softmax, the gradient with respect to the logits collapses to
     ``p * sum(t * m) - t * m`` (``m``: where the clip is inactive); for one label ``y`` that is
     ``m_y * (p - one_hot)``. One fused op replaces a softmax backward and a cross-entropy backward.
+    The class axis is the last; every other axis (samples, a segmentation's pixels) is rows.
     """
 
     def __init__(self, probs, sparse):
         self.p, self.sparse = probs, sparse
 
     def forward(self, xp, target, logits):
-        p = self.p
+        classes, rows_shape = self.p.shape[-1], self.p.shape[:-1]
+        p = self.p.reshape(-1, classes)
         if self.sparse:  # only the labels' probabilities are normalized: the same divisions, fewer of them
-            self.rows = xp.arange(len(target))
-            qy = p[self.rows, target] / p.sum(axis=-1)
+            # p[row, label] through flat indices: one gather
+            self.flat = xp.arange(len(p)) * classes + target.reshape(-1)
+            qy = p.reshape(-1)[self.flat] / backend.reduce_last_axis("sum", p)
             clipped = xp.minimum(xp.maximum(qy, EPSILON), 1.0 - EPSILON)
-            self.target, self.m = target, (clipped == qy).astype(p.dtype)  # 0 where the clip is active (or NaN)
-            return -xp.log(clipped)
-        q = p / p.sum(axis=-1, keepdims=True)
-        self.tm = target * ((q >= EPSILON) & (q <= 1.0 - EPSILON))
-        return -(target * xp.log(xp.clip(q, EPSILON, 1.0 - EPSILON))).sum(axis=-1)
+            self.m = (clipped == qy).astype(p.dtype)  # 0 where the clip is active (or NaN)
+            return -xp.log(clipped).reshape(rows_shape)
+        t = target.reshape(p.shape)
+        q = p / backend.reduce_last_axis("sum", p, keepdims=True)
+        self.tm = t * ((q >= EPSILON) & (q <= 1.0 - EPSILON))
+        return -backend.reduce_last_axis("sum", t * xp.log(xp.clip(q, EPSILON, 1.0 - EPSILON))).reshape(rows_shape)
 
     def backward(self, xp, gy):
+        gy, p = gy.reshape(-1), self.p.reshape(-1, self.p.shape[-1])
         if self.sparse:
             w = gy * self.m
-            go = self.p * w[:, None]
-            go[self.rows, self.target] -= w
-            return None, go
-        return None, (self.p * self.tm.sum(axis=-1, keepdims=True) - self.tm) * gy[..., None]
+            go = p * w[:, None]
+            go.reshape(-1)[self.flat] -= w
+        else:
+            go = (p * backend.reduce_last_axis("sum", self.tm, keepdims=True) - self.tm) * gy[:, None]
+        return None, go.reshape(self.p.shape)
 
 
 class BinaryCrossEntropy(Function):
@@ -621,8 +635,9 @@ def binary_crossentropy(target, output, from_logits=False):
 
 
 def _fuses(through_softmax, from_logits, output, axis):
-    """Whether a cross-entropy told ``through_softmax`` can take its softmax's logits: a recorded 2-D softmax."""
-    return through_softmax and not from_logits and isinstance(output, SoftmaxOutput) and axis == 1
+    """Whether a cross-entropy told ``through_softmax`` can take its softmax's logits: a recorded softmax
+    over the class axis, the last."""
+    return through_softmax and not from_logits and isinstance(output, SoftmaxOutput) and axis == output.ndim - 1
 
 
 def _class_axis(op, output, axis):
