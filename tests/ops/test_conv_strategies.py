@@ -203,3 +203,34 @@ def test_conv_bias_activation_by_the_direct_path_is_pytorchs(activation, monkeyp
                                  .permute(0, 2, 3, 1)),
              [rng.standard_normal(s) for s in ((2, 16, 17, 16), (3, 3, 16, 5), (5,))])
     assert chosen and all(type(s) is Direct3x3 for s in chosen)
+
+
+@pytest.mark.parametrize("dtype,tolerance", [(np.float64, 1e-10), (np.float32, 2e-5)])
+@pytest.mark.parametrize("n,hw,cin,k,cout,bias", [(2, (4, 5), 3, (2, 2), 4, True), (3, (3, 3), 5, (3, 2), 2, False),
+                                                  (1, (1, 1), 2, (1, 1), 3, True), (4, (8, 8), 16, (2, 2), 8, True)])
+def test_tiles_transpose_is_the_reference(n, hw, cin, k, cout, bias, dtype, tolerance, split_work):
+    from striate.ops.conv import ConvTranspose
+    from striate.ops.conv_strategies import tiles
+    rng = np.random.default_rng(11)
+    x, w, b = (rng.standard_normal(shape).astype(dtype) for shape in ((n, *hw, cin), (*k, cout, cin), (cout,)))
+    gy = rng.standard_normal((n, hw[0] * k[0], hw[1] * k[1], cout)).astype(dtype)
+    results = []
+    for reference in (True, False):
+        fn = ConvTranspose(k, (1, 1), ((0, 0), (0, 0)), reference=reference)
+        fn.needs_grad = (True, True, True) if bias else (True, True)
+        y = fn.forward(np, x, w, *((b,) if bias else ()))
+        results.append((y, *fn.backward(np, gy)))
+        assert isinstance(fn.tiles, tiles.Tiles) is not reference
+    for got, expected in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance * np.abs(expected).max())
+
+
+def test_conv2d_transpose_layer_adds_its_bias_in_the_op():
+    import striate as keras
+    layer = keras.layers.Conv2DTranspose(3, 2, strides=2)
+    x = keras.Tensor(np.random.default_rng(0).standard_normal((2, 4, 4, 5)).astype(np.float32), requires_grad=True)
+    y = layer(x)
+    assert type(y._ctx).__name__ == "ConvTranspose" and y.shape == (2, 8, 8, 3)
+    kernel, bias = (v.numpy() for v in layer.weights)
+    expected = np.einsum("nhwi,abci->nhawbc", x.data, kernel).reshape(2, 8, 8, 3) + bias
+    np.testing.assert_allclose(y.data, expected, rtol=1e-5, atol=1e-5)

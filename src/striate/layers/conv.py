@@ -401,7 +401,12 @@ class Conv2DTranspose(Conv2D):
         channels = input_shape[self._channel_axis()]
         self._make_weights(self.kernel_size + (self.filters, channels), self.filters, channels)
 
-    fused_call = _Conv.fused_call  # its convolution is the transpose: no fused path
+    def fused_call(self, inputs):
+        if self.data_format != "channels_last":
+            return None
+        y = ops.conv_transpose_bias(inputs, self.kernel, self.bias, self.strides, self.padding, self.output_padding,
+                                    self.dilation_rate)
+        return self.activation(y)
 
     def convolve(self, x):
         return ops.conv_transpose(x, self.kernel, self.strides, self.padding, self.output_padding, self.data_format,

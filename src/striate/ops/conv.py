@@ -13,6 +13,8 @@ Where to read what:
   kernels of striate[fast] where they help), ``direct3x3.Direct3x3`` (3x3, stride 1, "same":
   no 9x patch matrix) and ``direct_compiled.DirectCompiled`` (3x3, stride 1, few channels, with
   striate[fast]: compiled kernels, nothing lowered).
+- ``ConvTranspose``: the transposed convolution, its reference (col2im) in the op itself, and
+  ``conv_strategies.tiles.Tiles`` where the stride equals the kernel (U-Net's upsampling).
 
 The ops work on 2-D NHWC images; 1-D inputs ``(N, W, C)`` and ``channels_first`` inputs are
 reshaped and transposed to that layout around them. The window helpers here (padding rule,
@@ -25,14 +27,15 @@ from striate.backend import accel
 from striate.ops._base import shape_of, tensor
 from striate.ops.conv_strategies.blocks import (  # noqa: F401  (ops.pool imports them from here)
     block_reduce, column_mean, first_maxima, fold, mean_blocks, mean_blocks_grad, spread_blocks)
-from striate.ops.conv_strategies import direct_compiled
+from striate.ops.conv_strategies import direct_compiled, tiles
 from striate.ops.conv_strategies.direct3x3 import Direct3x3, fits
 from striate.ops.conv_strategies.lowered import Patches, Strips
 from striate.ops.conv_strategies.patches import col2im, im2col, negate, pad_or_crop, taps
 from striate.ops.linalg import FUSED_ACTIVATIONS
 from striate.ops.shape import Reshape, Transpose
 
-__all__ = ["conv", "depthwise_conv", "separable_conv", "conv_transpose", "conv_bias_activation"]
+__all__ = ["conv", "depthwise_conv", "separable_conv", "conv_transpose", "conv_bias_activation",
+           "conv_transpose_bias"]
 
 
 # -- window geometry, shared with pool.py ----------------------------------------------------
@@ -367,12 +370,23 @@ class DepthwiseConv(_Windowed):
 
 
 class ConvTranspose(Function):
-    """The adjoint of Conv: each input pixel spreads a (kh, kw, out) patch, kernel (kh, kw, out, in)."""
+    """The adjoint of Conv: each input pixel spreads a (kh, kw, out) patch, kernel (kh, kw, out, in),
+    plus a bias where one is given.
 
-    def __init__(self, strides, dilation, crops):
-        self.strides, self.dilation, self.crops = strides, dilation, crops
+    The reference below: one product per tap, each added into its strided view of the output
+    (col2im); backward, the output's gradient cut into patches (im2col) gives both gradients. Where
+    the stride equals the kernel the patches do not overlap, and ``conv_strategies.tiles.Tiles``
+    computes the same as one product (``reference=True`` keeps to the reference, for tests).
+    """
 
-    def forward(self, xp, x, w):
+    def __init__(self, strides, dilation, crops, reference=False):
+        self.strides, self.dilation, self.crops, self.reference = strides, dilation, crops, reference
+
+    def forward(self, xp, x, w, b=None):
+        self.tiles = None if self.reference or not tiles.fits(w.shape, self.strides, self.dilation, self.crops) \
+            else tiles.Tiles()
+        if self.tiles is not None:
+            return self.tiles.forward(xp, x, w, b)
         n, h, wd, cin = x.shape
         kh, kw, cout = w.shape[:3]
         self.x2, self.w, self.x_shape = x.reshape(-1, cin), w, x.shape
@@ -382,14 +396,20 @@ class ConvTranspose(Function):
         x3 = self.x2.reshape(n, -1, cin)
         y = col2im(xp, lambda i, j, s: x3[s].reshape(-1, cin) @ wt[i, j],
                    xp.empty(full_shape, dtype=xp.result_type(x, w)), (kh, kw), (h, wd), self.strides, self.dilation)
-        return pad_or_crop(xp, y, negate(self.crops))
+        y = pad_or_crop(xp, y, negate(self.crops))
+        return y if b is None else y + b
 
     def backward(self, xp, gy):
+        if self.tiles is not None:
+            gx, gw, gb = self.tiles.backward(xp, gy, self.needs_grad)
+            return (gx, gw, gb)[:len(self.needs_grad)]
         cols = im2col(xp, pad_or_crop(xp, gy, self.crops), self.w.shape[:2], self.x_shape[1:3], self.strides,
                       self.dilation)
         gx = (cols @ self.w.reshape(-1, self.x2.shape[1])).reshape(self.x_shape) if self.needs_grad[0] else None
         gw = (cols.T @ self.x2).reshape(self.w.shape) if self.needs_grad[1] else None
-        return gx, gw
+        if len(self.needs_grad) == 2:
+            return gx, gw
+        return gx, gw, (gy.reshape(-1, gy.shape[-1]).sum(axis=0) if self.needs_grad[2] else None)
 
 
 # -- public functions ------------------------------------------------------------------------
@@ -575,13 +595,38 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
         ...                          padding="same").shape
         (2, 14, 14, 4)
     """
-    op = "conv_transpose"
+    return _conv_transpose("conv_transpose", inputs, kernel, None, strides, padding, output_padding, data_format,
+                           dilation_rate)
+
+
+def conv_transpose_bias(inputs, kernel, bias, strides=1, padding="valid", output_padding=None, dilation_rate=1):
+    """``conv_transpose(inputs, kernel) + bias`` as one op, channels-last inputs (Conv2DTranspose's path).
+
+    Args:
+        inputs, kernel, strides, padding, output_padding, dilation_rate: as for :func:`conv_transpose`.
+        bias: ``(out_channels,)``, or None.
+
+    Returns:
+        A Tensor ``(batch, out_height, out_width, out_channels)``.
+
+    Example:
+        >>> import numpy as np
+        >>> conv_transpose_bias(np.ones((1, 2, 2, 1), "float32"), np.ones((2, 2, 1, 1), "float32"),
+        ...                     np.array([0.5], "float32"), strides=2).shape
+        (1, 4, 4, 1)
+    """
+    return _conv_transpose("conv_transpose", inputs, kernel, bias, strides, padding, output_padding,
+                           "channels_last", dilation_rate)
+
+
+def _conv_transpose(op, inputs, kernel, bias, strides, padding, output_padding, data_format, dilation_rate):
     x, w, restore, _, nd, (strides, padding, dilation) = _prepare(
         op, inputs, kernel, strides, padding, data_format, dilation_rate, 3)
     extra = (None, None) if output_padding is None else \
         spatial_tuple(op, "output_padding", output_padding, nd, low=0, fill=None)
     crops = tuple(_transpose_crops(w.shape[i], strides[i], dilation[i], padding, extra[i]) for i in range(2))
-    return restore(ConvTranspose(strides, dilation, crops)(x, w))
+    fn = ConvTranspose(strides, dilation, crops)
+    return restore(fn(x, w) if bias is None else fn(x, w, bias))
 
 
 def _transpose_crops(kernel, stride, dilation, padding, output_padding):

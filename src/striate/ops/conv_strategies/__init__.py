@@ -10,7 +10,9 @@ and each is tested against ``ops.conv.ReferenceConv``, the textbook version:
   striate[fast]'s compiled kernels where they help (``lowered.Lowered``);
 - ``direct3x3.Direct3x3``: 3x3, stride 1, "same" padding, from a 3x (not 9x) copy of the image;
 - ``direct_compiled.DirectCompiled``: 3x3, stride 1, few channels, by striate[fast]'s compiled
-  kernels (``backend._conv_kernels``), nothing lowered.
+  kernels (``backend._conv_kernels``), nothing lowered;
+- ``tiles.Tiles``: a transposed convolution whose stride equals its kernel (``ops.conv.ConvTranspose``
+  picks it; tested against that op's reference), one product and a reshuffle.
 
 The helpers they share: ``patches`` (im2col, col2im, padding), ``blocks`` (block means and maxima,
 also ``ops.pool``'s), ``banded`` (the strips' kernel matrices).
@@ -18,5 +20,6 @@ also ``ops.pool``'s), ``banded`` (the strips' kernel matrices).
 from striate.ops.conv_strategies.direct3x3 import Direct3x3
 from striate.ops.conv_strategies.direct_compiled import DirectCompiled
 from striate.ops.conv_strategies.lowered import Lowered, Patches, Strips
+from striate.ops.conv_strategies.tiles import Tiles
 
-__all__ = ["Direct3x3", "DirectCompiled", "Lowered", "Patches", "Strips"]
+__all__ = ["Direct3x3", "DirectCompiled", "Lowered", "Patches", "Strips", "Tiles"]
