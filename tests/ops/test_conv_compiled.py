@@ -41,7 +41,9 @@ def _assert_close(name, got, expected):
 # (batch, (H, W), C_in, C_out, pads): odd and even sizes, 1 to 32 channels, images smaller than a
 # step of output pixels, one pixel high
 CASES = [(1, (5, 7), 1, 8, SAME), (3, (9, 4), 3, 16, SAME), (2, (6, 11), 16, 16, VALID), (5, (3, 3), 7, 5, SAME),
-         (2, (13, 10), 32, 32, SAME), (4, (8, 9), 20, 12, VALID), (1, (1, 6), 16, 16, SAME), (2, (3, 17), 5, 32, VALID)]
+         (2, (13, 10), 32, 32, SAME), (4, (8, 9), 20, 12, VALID), (1, (1, 6), 16, 16, SAME), (2, (3, 17), 5, 32, VALID),
+         # blocks of output channels: 3 x 32 forward (2 x 48 backward), 2 x 64 in the kernel's gradient
+         (2, (5, 6), 48, 96, SAME), (1, (4, 9), 24, 128, VALID)]
 
 
 @pytest.mark.parametrize("activation,bias", [(None, False), ("relu", True), ("tanh", True), (None, True)])
@@ -110,12 +112,13 @@ def test_two_threads_give_the_bits_of_one():
     ((3, 3, 32, 32), 16, SAME, {"activation": "relu"}, DirectCompiled),
     ((3, 3, 64, 64), 8, SAME, {}, DirectCompiled),
     ((3, 3, 16, 32), 12, VALID, {}, DirectCompiled),
-    ((3, 3, 128, 128), 16, SAME, {}, Direct3x3),                  # wide layers: BLAS's products are square
+    ((3, 3, 128, 256), 8, SAME, {}, DirectCompiled),             # a VGG-style net's stages
+    ((3, 3, 512, 512), 28, SAME, {}, Direct3x3),                  # wider: BLAS's products are square
     ((3, 3, 3, 16), 32, SAME, {}, Strips),                        # an RGB input layer
     ((3, 3, 16, 8), 16, SAME, {}, Direct3x3),                     # 8 lanes of 16 in the vectors: slower
     ((3, 3, 32, 32), 16, SAME, {"max_pool": (2, 2)}, Patches),    # a fused pool
 ])
-def test_the_dispatcher_takes_the_compiled_kernels_for_few_channels(kernel_shape, size, pads, options, expected):
+def test_the_dispatcher_takes_the_compiled_kernels_for_16_to_256_channels(kernel_shape, size, pads, options, expected):
     backend.set_accelerated(True)  # (the fixture ``engine`` sets it back)
     out_hw = _out_hw((size, size), pads)
     assert type(choose_strategy(kernel_shape, out_hw, (1, 1), (1, 1), pads, **options)) is expected

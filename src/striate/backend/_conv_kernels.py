@@ -58,32 +58,56 @@ def _stack_floats(typingctx, count):
     return types.CPointer(types.float32)(count), lower
 
 
+def _channel_block(cout, most):
+    """Output channels a kernel keeps in registers at once: all of them up to ``most``, else the
+    largest divisor of ``cout`` up to ``most`` (the others follow, block by block, over the same input)."""
+    return max(d for d in range(1, min(cout, most) + 1) if cout % d == 0)
+
+
+# NOTE: blocks of at most 32 output channels in the forward kernel (8 pixels of 32 channels: each
+# kernel value loaded serves 8 products, so its stream from L2 keeps up with many input channels),
+# of at most 64 in the kernel's gradient (whose tiles of fewer than all channels ran at a third of the
+# speed in 8-channel rows; benchmarks/NOTES.md, "Channel blocks")
+FORWARD_BLOCK, GRADIENT_BLOCK = 32, 64
+
+
 def _pixels(cout):
-    """Output pixels a forward step: their accumulators fill at most 16 of the 32 vector registers."""
-    return max(1, min(8, 256 // cout))
+    """Output pixels a forward step: their accumulators (a block of channels each) fill at most 16 of
+    the 32 vector registers."""
+    return max(1, min(8, 256 // _channel_block(cout, FORWARD_BLOCK)))
 
 
 def _rows(cin, cout):
-    """Input channels in a tile of the kernel's gradient: all of them where their accumulators fill at
-    most 16 vector registers, else the largest divisor of ``cin`` up to 8 that fills at most 16.
+    """Input channels in a tile of the kernel's gradient (a block of output channels wide): all of
+    them where their accumulators fill at most 16 vector registers, else the largest divisor of
+    ``cin`` up to 8 that fills at most 16.
 
     NOTE: tiles of 16 channels out of more (32 -> 16, 64 -> 16) compiled to code at a third of the
     speed of 8-channel tiles (benchmarks/NOTES.md, "The kernel's gradient").
     """
-    if cin * cout <= 256:
+    block = _channel_block(cout, GRADIENT_BLOCK)
+    if cin * block <= 256:
         return cin
-    return max(d for d in range(1, min(8, max(1, 256 // cout), cin) + 1) if cin % d == 0)
+    return max(d for d in range(1, min(8, max(1, 256 // block), cin) + 1) if cin % d == 0)
 
 
 _compiled = {}
 
 
 def conv3x3(cin, cout):
-    """The kernel ``(x, w, b, top, left, relu, y)``: ``y`` (N, OH, OW, C_out) = the 3x3 convolution
-    (stride 1) of ``x`` (N, H, W, C_in) with ``w`` (3, 3, C_in, C_out) plus ``b`` (C_out), its ReLU
-    where ``relu``; ``x`` padded by ``top`` rows and ``left`` columns before (and by what makes
-    OH = H + top + bottom - 2 after, likewise the columns). All float32, C-contiguous."""
+    """The kernel ``(x, wp, b, top, left, relu, y)``: ``y`` (N, OH, OW, C_out) = the 3x3 convolution
+    (stride 1) of ``x`` (N, H, W, C_in) with the kernel packed by ``pack`` (``wp``) plus ``b`` (C_out),
+    its ReLU where ``relu``; ``x`` padded by ``top`` rows and ``left`` columns before (and by what
+    makes OH = H + top + bottom - 2 after, likewise the columns). All float32, C-contiguous."""
     return memo(_compiled, ("conv", cin, cout), lambda: _conv_kernel(cin, cout))
+
+
+def pack(xp, w):
+    """The (3, 3, C_in, C_out) kernel ``w`` as ``conv3x3`` reads it: block by block of output channels,
+    each block's (3, 3, C_in, block) values in a row, so that the kernel streams them in order."""
+    cin, cout = w.shape[2:]
+    block = _channel_block(cout, FORWARD_BLOCK)
+    return xp.ascontiguousarray(w.reshape(9 * cin, cout // block, block).transpose(1, 0, 2)).reshape(-1)
 
 
 def conv3x3_kernel_grad(cin, cout):
@@ -93,11 +117,11 @@ def conv3x3_kernel_grad(cin, cout):
 
 
 def _conv_kernel(cin, cout):
-    pixels = _pixels(cout)
-    block = pixels * cout
+    pixels, cblock = _pixels(cout), _channel_block(cout, FORWARD_BLOCK)
+    block = pixels * cblock
 
     @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
-    def kernel(x, w, b, top, left, relu, y):
+    def kernel(x, wp, b, top, left, relu, y):
         _wide_vectors()
         n, h, wd = x.shape[:3]
         oh, ow = y.shape[1:3]
@@ -107,37 +131,40 @@ def _conv_kernel(cin, cout):
         # the accumulators' loops read ``b`` or wrote ``y`` directly, LLVM kept the accumulators in memory
         acc = numba.carray(_stack_floats(block), (block,))
         bias, done = numba.carray(_stack_floats(block), (block,)), numba.carray(_stack_floats(block), (block,))
-        for k in range(block):
-            bias[k] = b[k % cout]
-        xf, wf, yf = x.reshape(-1), w.reshape(-1), y.reshape(-1)
+        xf, yf = x.reshape(-1), y.reshape(-1)
         for s in range(n):
             for r in range(h):
                 at, src = ((top + r) * width + left) * cin, (s * h + r) * wd * cin
                 padded[at:at + wd * cin] = xf[src:src + wd * cin]
-            for r in range(oh):
-                for o in range(0, ow, pixels):
-                    for k in range(block):
-                        acc[k] = 0
-                    for i in range(3):
-                        for j in range(3):
-                            at = ((r + i) * width + o + j) * cin
-                            xs = padded[at:at + pixels * cin]
-                            ws = wf[(i * 3 + j) * cin * cout:(i * 3 + j + 1) * cin * cout]
-                            for c in range(cin):
-                                for co in range(cout):
-                                    wc = ws[c * cout + co]
-                                    for p in range(pixels):
-                                        acc[p * cout + co] += xs[p * cin + c] * wc
-                    for k in range(block):
-                        done[k] = max(acc[k] + bias[k], np.float32(0.0)) if relu else acc[k] + bias[k]
-                    at = ((s * oh + r) * ow + o) * cout
-                    yf[at:at + min(pixels, ow - o) * cout] = done[:min(pixels, ow - o) * cout]
+            for cb in range(0, cout, cblock):  # a block of output channels over the whole image
+                for k in range(block):
+                    bias[k] = b[cb + k % cblock]
+                for r in range(oh):
+                    for o in range(0, ow, pixels):
+                        for k in range(block):
+                            acc[k] = 0
+                        for i in range(3):
+                            for j in range(3):
+                                at = ((r + i) * width + o + j) * cin
+                                xs = padded[at:at + pixels * cin]
+                                at = (cb * 9 + (i * 3 + j) * cblock) * cin  # (block cb, tap i j) of wp
+                                ws = wp[at:at + cin * cblock]
+                                for c in range(cin):
+                                    for co in range(cblock):
+                                        wc = ws[c * cblock + co]
+                                        for p in range(pixels):
+                                            acc[p * cblock + co] += xs[p * cin + c] * wc
+                        for k in range(block):
+                            done[k] = max(acc[k] + bias[k], np.float32(0.0)) if relu else acc[k] + bias[k]
+                        at = ((s * oh + r) * ow + o) * cout + cb
+                        for p in range(min(pixels, ow - o)):
+                            yf[at + p * cout:at + p * cout + cblock] = done[p * cblock:(p + 1) * cblock]
     return kernel
 
 
 def _kernel_grad_kernel(cin, cout):
-    rows = _rows(cin, cout)
-    block = rows * cout
+    rows, cblock = _rows(cin, cout), _channel_block(cout, GRADIENT_BLOCK)
+    block = rows * cblock
 
     @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
     def kernel(x, g, top, left, dw):
@@ -152,18 +179,29 @@ def _kernel_grad_kernel(cin, cout):
                 for j in range(3):
                     o0, o1 = max(0, left - j), min(ow, wd + left - j)
                     for c0 in range(0, cin, rows):
-                        at = ((i * 3 + j) * cin + c0) * cout
-                        for k in range(block):
-                            acc[k] = dwf[at + k]
-                        for r in range(r0, r1):
-                            src = ((s * h + r + i - top) * wd + o0 + j - left) * cin + c0
-                            xs = xf[src:src + (o1 - o0) * cin]
-                            gs = gf[((s * oh + r) * ow + o0) * cout:((s * oh + r) * ow + o1) * cout]
-                            for o in range(o1 - o0):
-                                for co in range(cout):
-                                    gc = gs[o * cout + co]
-                                    for q in range(rows):
-                                        acc[q * cout + co] += xs[o * cin + q] * gc
-                        for k in range(block):
-                            dwf[at + k] = acc[k]
+                        for cb in range(0, cout, cblock):
+                            at = ((i * 3 + j) * cin + c0) * cout + cb  # the tile: rows x cblock of dw
+                            if cblock == cout:  # (a constant: the tile is one run of dw)
+                                for k in range(block):
+                                    acc[k] = dwf[at + k]
+                            else:
+                                for q in range(rows):
+                                    for co in range(cblock):
+                                        acc[q * cblock + co] = dwf[at + q * cout + co]
+                            for r in range(r0, r1):
+                                src = ((s * h + r + i - top) * wd + o0 + j - left) * cin + c0
+                                xs = xf[src:src + (o1 - o0) * cin]
+                                gs = gf[((s * oh + r) * ow + o0) * cout + cb:((s * oh + r) * ow + o1) * cout]
+                                for o in range(o1 - o0):
+                                    for co in range(cblock):
+                                        gc = gs[o * cout + co]
+                                        for q in range(rows):
+                                            acc[q * cblock + co] += xs[o * cin + q] * gc
+                            if cblock == cout:
+                                for k in range(block):
+                                    dwf[at + k] = acc[k]
+                            else:
+                                for q in range(rows):
+                                    for co in range(cblock):
+                                        dwf[at + q * cout + co] = acc[q * cblock + co]
     return kernel

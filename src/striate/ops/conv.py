@@ -185,8 +185,9 @@ def choose_strategy(kernel_shape, out_hw, strides, dilation, pads, activation=No
     The rules, in order:
 
     1. with striate[fast]'s compiled kernels in use: 3x3 kernel, stride 1, no dilation, "same" or
-       "valid" padding, no fused pool, 16 to 64 channels in and out: ``DirectCompiled`` (no lowered
-       copy, the outputs added up in vector registers; BLAS's products are thin at these widths);
+       "valid" padding, no fused pool, 16 to 256 channels in and out: ``DirectCompiled`` (no lowered
+       copy, the outputs added up in vector registers; BLAS's products are thin at the smaller
+       widths, and the lowered copies cost as much as the products' shortfall at the larger);
     2. 3x3 kernel, stride 1, no dilation, "same" padding, no fused pool, at least 16 input channels,
        an image of 16x16 pixels or more: ``Direct3x3`` (it copies the image 3x where im2col copies it
        9x, but computes (H+1)(W+1) outputs for H*W: on smaller images the patches cost less);
@@ -215,7 +216,7 @@ def choose_strategy(kernel_shape, out_hw, strides, dilation, pads, activation=No
     """
     pool = average_pool or max_pool
     if (LOWERING["force"] is None and pool is None and direct_compiled.fits(kernel_shape, strides, dilation, pads)
-            and 16 <= min(kernel_shape[2:]) and max(kernel_shape[2:]) <= 64 and accel.conv_kernels() is not None):
+            and 16 <= min(kernel_shape[2:]) and max(kernel_shape[2:]) <= 256 and accel.conv_kernels() is not None):
         return direct_compiled.DirectCompiled(strides, dilation, pads, out_hw, activation)
     if (LOWERING["force"] is None and pool is None and fits(kernel_shape, strides, dilation, pads)
             and kernel_shape[2] >= 16 and min(out_hw) >= 16):

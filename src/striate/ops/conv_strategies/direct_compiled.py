@@ -81,10 +81,10 @@ class DirectCompiled:
         self.x, self.w, self.has_bias = xp.ascontiguousarray(x), xp.ascontiguousarray(w), b is not None
         bias = xp.zeros(cout, dtype=x.dtype) if b is None else xp.ascontiguousarray(b)
         self.y = y = xp.empty((n,) + self.settings[3] + (cout,), dtype=x.dtype)
-        conv, relu = kernels.conv3x3(cin, cout), self.activation == "relu"
+        conv, relu, packed = kernels.conv3x3(cin, cout), self.activation == "relu", kernels.pack(xp, self.w)
 
         def part(samples):
-            conv(self.x[samples], self.w, bias, self.top, self.left, relu, y[samples])
+            conv(self.x[samples], packed, bias, self.top, self.left, relu, y[samples])
             if self.activation == "tanh":
                 activate(xp, "tanh", y[samples])
         backend.parallel(part, n, 4 * x.size + 4 * y.size)
@@ -102,7 +102,7 @@ class DirectCompiled:
         if need_x:
             # NOTE: dx[q] = sum over taps t of g[q - t] w[t]^T: a convolution of g with the kernel turned
             # by 180 degrees, channels swapped, and padded by what the forward cut off (2 - pad)
-            turned = self.w[::-1, ::-1].transpose(0, 1, 3, 2).copy()
+            turned = kernels.pack(xp, self.w[::-1, ::-1].transpose(0, 1, 3, 2))
             input_grad, zeros = kernels.conv3x3(cout, cin), xp.zeros(cin, dtype=self.y.dtype)
         kernel_grad = kernels.conv3x3_kernel_grad(cin, cout) if need_w else None
 
