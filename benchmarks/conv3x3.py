@@ -89,7 +89,10 @@ def main():
             reference = median_time(
                 lambda: step(lambda a, b: ReferenceConv((stride,) * 2, (1, 1), pads)(a, b), x, w, g), args.repeats)
             backend.set_num_threads(threads)
-            with backend.engaged():  # as inside fit: striate's threads, BLAS set per op
+            # OpenBLAS's threads spin for a while after the GEMM and the reference's products (2^28 cycles
+            # by default) and would take a core from striate's: let them fall asleep first
+            time.sleep(0.3)
+            with backend.engaged():  # as inside fit: striate's threads, BLAS on one thread
                 fast = median_time(lambda: step(lambda a, b: conv_op(a, b, stride, "same"), x, w, g), args.repeats)
             print(f"{name:30} {batch:5} {threads:7} {rate:9.1f} {reference * 1e3:12.2f} "
                   f"{100 * gflops / reference / rate:5.0f}% {fast * 1e3:11.2f} {100 * gflops / fast / rate:5.0f}%")

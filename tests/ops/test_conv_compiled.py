@@ -21,11 +21,11 @@ def _arrays(n, hw, cin, cout, pads, dtype=np.float32, seed=0):
     return x, w, b, rng.standard_normal((n, *_out_hw(hw, pads), cout)).astype(dtype)
 
 
-def _reference(pads, x, w, b, g, activation):
+def _reference(pads, x, w, b, g, activation, stride=1):
     """Output and gradients of ``activation(ReferenceConv(x, w) + b)`` in float64, the activation's
     derivative by hand."""
     x, w, g = (a.astype(np.float64) for a in (x, w, g))
-    ref = ReferenceConv((1, 1), (1, 1), pads)
+    ref = ReferenceConv((stride, stride), (1, 1), pads)
     z = ref.forward(np, x, w) + (0 if b is None else b.astype(np.float64))
     y = {None: z, "relu": np.maximum(z, 0), "tanh": np.tanh(z)}[activation]
     gz = g * {None: 1, "relu": z > 0, "tanh": 1 - y * y}[activation]
@@ -44,6 +44,34 @@ CASES = [(1, (5, 7), 1, 8, SAME), (3, (9, 4), 3, 16, SAME), (2, (6, 11), 16, 16,
          (2, (13, 10), 32, 32, SAME), (4, (8, 9), 20, 12, VALID), (1, (1, 6), 16, 16, SAME), (2, (3, 17), 5, 32, VALID),
          # blocks of output channels: 3 x 32 forward (2 x 48 backward), 2 x 64 in the kernel's gradient
          (2, (5, 6), 48, 96, SAME), (1, (4, 9), 24, 128, VALID)]
+
+
+# (batch, (H, W), C_in, C_out, padding) at stride 2: "same" pads (0, 1) on even sizes, (1, 1) on odd ones
+STRIDED = [(2, (8, 8), 16, 32, "same"), (2, (7, 9), 16, 16, "same"), (1, (9, 11), 24, 48, "valid"),
+           (3, (6, 10), 32, 64, "same"), (1, (1, 5), 16, 16, "same"), (2, (5, 6), 48, 96, "same")]
+
+
+@pytest.mark.parametrize("activation,bias", [(None, False), ("relu", True)])
+@pytest.mark.parametrize("n,hw,cin,cout,padding", STRIDED)
+def test_the_strided_compiled_convolution_is_the_reference(n, hw, cin, cout, padding, activation, bias):
+    from striate.ops.conv import window_pads
+    backend.set_accelerated(True)  # (the fixture ``engine`` sets it back)
+    pads = tuple(window_pads("conv", size, 3, 2, padding, str) for size in hw)
+    out_hw = tuple((size + lo + hi - 3) // 2 + 1 for size, (lo, hi) in zip(hw, pads))
+    rng = np.random.default_rng(n + cin)
+    x, w, b = (rng.standard_normal(shape).astype(np.float32) for shape in ((n, *hw, cin), (3, 3, cin, cout), (cout,)))
+    g = rng.standard_normal((n, *out_hw, cout)).astype(np.float32)
+    b = b if bias else None
+    assert type(choose_strategy(w.shape, out_hw, (2, 2), (1, 1), pads)) is DirectCompiled
+    strategy = DirectCompiled((2, 2), (1, 1), pads, out_hw, activation)
+    got = [strategy.forward(np, x, w, b), *strategy.backward(np, g, [True, True, bias])]
+    assert strategy.fallback is None and got[0].shape == g.shape
+    for name, a, e in zip(["output", "input gradient", "kernel gradient", "bias gradient"], got,
+                          _reference(pads, x, w, b, g, activation, stride=2)):
+        if name == "bias gradient" and not bias:
+            assert a is None
+            continue
+        _assert_close(name, a, e)
 
 
 @pytest.mark.parametrize("activation,bias", [(None, False), ("relu", True), ("tanh", True), (None, True)])

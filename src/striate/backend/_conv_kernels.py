@@ -94,12 +94,13 @@ def _rows(cin, cout):
 _compiled = {}
 
 
-def conv3x3(cin, cout):
+def conv3x3(cin, cout, stride=1):
     """The kernel ``(x, wp, b, top, left, relu, y)``: ``y`` (N, OH, OW, C_out) = the 3x3 convolution
-    (stride 1) of ``x`` (N, H, W, C_in) with the kernel packed by ``pack`` (``wp``) plus ``b`` (C_out),
-    its ReLU where ``relu``; ``x`` padded by ``top`` rows and ``left`` columns before (and by what
-    makes OH = H + top + bottom - 2 after, likewise the columns). All float32, C-contiguous."""
-    return memo(_compiled, ("conv", cin, cout), lambda: _conv_kernel(cin, cout))
+    (stride ``stride``) of ``x`` (N, H, W, C_in) with the kernel packed by ``pack`` (``wp``) plus ``b``
+    (C_out), its ReLU where ``relu``; ``x`` padded by ``top`` rows and ``left`` columns before (and by
+    what makes OH = (H + top + bottom - 3) // stride + 1 after, likewise the columns; bottom and right
+    at least 0). All float32, C-contiguous."""
+    return memo(_compiled, ("conv", cin, cout, stride), lambda: _conv_kernel(cin, cout, stride))
 
 
 def pack(xp, w):
@@ -110,32 +111,42 @@ def pack(xp, w):
     return xp.ascontiguousarray(w.reshape(9 * cin, cout // block, block).transpose(1, 0, 2)).reshape(-1)
 
 
-def conv3x3_kernel_grad(cin, cout):
+def conv3x3_kernel_grad(cin, cout, stride=1):
     """The kernel ``(x, g, top, left, dw)``: ``dw`` (3, 3, C_in, C_out) += the gradient of the kernel of
     ``conv3x3`` from ``x`` (N, H, W, C_in) and the output's gradient ``g`` (N, OH, OW, C_out)."""
-    return memo(_compiled, ("kernel grad", cin, cout), lambda: _kernel_grad_kernel(cin, cout))
+    return memo(_compiled, ("kernel grad", cin, cout, stride), lambda: _kernel_grad_kernel(cin, cout, stride))
 
 
-def _conv_kernel(cin, cout):
+def conv3x3_input_grad(cin, cout, stride):
+    """The kernel ``(g, wp, top, left, dx)`` for a stride of 2 or more: ``dx`` (N, H, W, C_in) = the
+    gradient of the input of ``conv3x3`` from the output's gradient ``g`` (N, OH, OW, C_out), ``wp``
+    being ``pack`` of the kernel with its channel axes swapped, (3, 3, C_out, C_in). (At stride 1 the
+    input's gradient is ``conv3x3`` itself, with the kernel turned.)"""
+    return memo(_compiled, ("input grad", cin, cout, stride), lambda: _input_grad_kernel(cin, cout, stride))
+
+
+def _conv_kernel(cin, cout, stride):
     pixels, cblock = _pixels(cout), _channel_block(cout, FORWARD_BLOCK)
-    block = pixels * cblock
+    block, span = pixels * cblock, ((pixels - 1) * stride + 1) * cin  # span: the inputs a step's pixels read
 
     @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
     def kernel(x, wp, b, top, left, relu, y):
         _wide_vectors()
         n, h, wd = x.shape[:3]
         oh, ow = y.shape[1:3]
-        width = -(-ow // pixels) * pixels + 2  # the scratch image's row: whole steps of pixels, padding
-        padded = np.zeros((oh + 2) * width * cin, dtype=np.float32)
+        # the scratch image: the rows and columns the outputs read (whole steps of pixels), padding included
+        width, height = (-(-ow // pixels) * pixels - 1) * stride + 3, (oh - 1) * stride + 3
+        padded = np.zeros(height * width * cin, dtype=np.float32)
         # NOTE: the bias comes in and the results go out through stack arrays (``bias``, ``done``): where
         # the accumulators' loops read ``b`` or wrote ``y`` directly, LLVM kept the accumulators in memory
         acc = numba.carray(_stack_floats(block), (block,))
         bias, done = numba.carray(_stack_floats(block), (block,)), numba.carray(_stack_floats(block), (block,))
         xf, yf = x.reshape(-1), y.reshape(-1)
+        rows, columns = min(h, height - top), min(wd, width - left)
         for s in range(n):
-            for r in range(h):
+            for r in range(rows):
                 at, src = ((top + r) * width + left) * cin, (s * h + r) * wd * cin
-                padded[at:at + wd * cin] = xf[src:src + wd * cin]
+                padded[at:at + columns * cin] = xf[src:src + columns * cin]
             for cb in range(0, cout, cblock):  # a block of output channels over the whole image
                 for k in range(block):
                     bias[k] = b[cb + k % cblock]
@@ -145,15 +156,15 @@ def _conv_kernel(cin, cout):
                             acc[k] = 0
                         for i in range(3):
                             for j in range(3):
-                                at = ((r + i) * width + o + j) * cin
-                                xs = padded[at:at + pixels * cin]
+                                at = ((r * stride + i) * width + o * stride + j) * cin
+                                xs = padded[at:at + span]
                                 at = (cb * 9 + (i * 3 + j) * cblock) * cin  # (block cb, tap i j) of wp
                                 ws = wp[at:at + cin * cblock]
                                 for c in range(cin):
                                     for co in range(cblock):
                                         wc = ws[c * cblock + co]
                                         for p in range(pixels):
-                                            acc[p * cblock + co] += xs[p * cin + c] * wc
+                                            acc[p * cblock + co] += xs[p * stride * cin + c] * wc
                         for k in range(block):
                             done[k] = max(acc[k] + bias[k], np.float32(0.0)) if relu else acc[k] + bias[k]
                         at = ((s * oh + r) * ow + o) * cout + cb
@@ -162,7 +173,7 @@ def _conv_kernel(cin, cout):
     return kernel
 
 
-def _kernel_grad_kernel(cin, cout):
+def _kernel_grad_kernel(cin, cout, stride):
     rows, cblock = _rows(cin, cout), _channel_block(cout, GRADIENT_BLOCK)
     block = rows * cblock
 
@@ -175,9 +186,12 @@ def _kernel_grad_kernel(cin, cout):
         xf, gf, dwf = x.reshape(-1), g.reshape(-1), dw.reshape(-1)
         for s in range(n):
             for i in range(3):
-                r0, r1 = max(0, top - i), min(oh, h + top - i)  # the output rows whose tap row is inside
+                # the output rows whose tap row r * stride + i - top is inside the image
+                r0, r1 = max(0, -((i - top) // stride)), min(oh, (h - 1 + top - i) // stride + 1)
                 for j in range(3):
-                    o0, o1 = max(0, left - j), min(ow, wd + left - j)
+                    o0, o1 = max(0, -((j - left) // stride)), min(ow, (wd - 1 + left - j) // stride + 1)
+                    if o1 <= o0:
+                        continue
                     for c0 in range(0, cin, rows):
                         for cb in range(0, cout, cblock):
                             at = ((i * 3 + j) * cin + c0) * cout + cb  # the tile: rows x cblock of dw
@@ -189,14 +203,14 @@ def _kernel_grad_kernel(cin, cout):
                                     for co in range(cblock):
                                         acc[q * cblock + co] = dwf[at + q * cout + co]
                             for r in range(r0, r1):
-                                src = ((s * h + r + i - top) * wd + o0 + j - left) * cin + c0
-                                xs = xf[src:src + (o1 - o0) * cin]
+                                src = ((s * h + r * stride + i - top) * wd + o0 * stride + j - left) * cin + c0
+                                xs = xf[src:src + ((o1 - o0 - 1) * stride + 1) * cin]
                                 gs = gf[((s * oh + r) * ow + o0) * cout + cb:((s * oh + r) * ow + o1) * cout]
                                 for o in range(o1 - o0):
                                     for co in range(cblock):
                                         gc = gs[o * cout + co]
                                         for q in range(rows):
-                                            acc[q * cblock + co] += xs[o * cin + q] * gc
+                                            acc[q * cblock + co] += xs[o * stride * cin + q] * gc
                             if cblock == cout:
                                 for k in range(block):
                                     dwf[at + k] = acc[k]
@@ -204,4 +218,60 @@ def _kernel_grad_kernel(cin, cout):
                                 for q in range(rows):
                                     for co in range(cblock):
                                         dwf[at + q * cout + co] = acc[q * cblock + co]
+    return kernel
+
+
+def _input_grad_kernel(cin, cout, stride):
+    # dx[y, x] = sum over taps (i, j) with y + top - i and x + left - j multiples of the stride of
+    # w[i, j] g[(y + top - i) / stride, (x + left - j) / stride]: input pixels of one residue of x
+    # modulo the stride (a "phase") share their taps, and a step takes ``pixels`` of them, a stride
+    # apart, whose output pixels are neighbours
+    pixels, cblock = _pixels(cin), _channel_block(cin, FORWARD_BLOCK)
+    block = pixels * cblock
+
+    @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
+    def kernel(g, wp, top, left, dx):
+        _wide_vectors()
+        n, oh, ow = g.shape[:3]
+        h, wd = dx.shape[1:3]
+        width = ow + pixels + 2  # g with a zero pixel before, and room after for a step's last pixels
+        padded = np.zeros((oh + 2) * width * cout, dtype=np.float32)
+        acc = numba.carray(_stack_floats(block), (block,))
+        done = numba.carray(_stack_floats(block), (block,))
+        gf, dxf = g.reshape(-1), dx.reshape(-1)
+        for s in range(n):
+            for r in range(oh):
+                at, src = ((r + 1) * width + 1) * cout, (s * oh + r) * ow * cout
+                padded[at:at + ow * cout] = gf[src:src + ow * cout]
+            for cb in range(0, cin, cblock):
+                for y in range(h):
+                    for phase in range(stride):
+                        count = (wd - phase + stride - 1) // stride  # the input columns of this phase
+                        for q0 in range(0, count, pixels):
+                            for k in range(block):
+                                acc[k] = 0
+                            for i in range(3):
+                                if (y + top - i) % stride != 0:
+                                    continue
+                                r = (y + top - i) // stride
+                                if r < 0 or r >= oh:
+                                    continue
+                                for j in range(3):
+                                    if (phase + left - j) % stride != 0:
+                                        continue
+                                    o = (phase + q0 * stride + left - j) // stride  # the first pixel's output
+                                    at = ((r + 1) * width + o + 1) * cout
+                                    gs = padded[at:at + pixels * cout]
+                                    at = (cb * 9 + (i * 3 + j) * cblock) * cout
+                                    ws = wp[at:at + cout * cblock]
+                                    for co in range(cout):
+                                        for ci in range(cblock):
+                                            wc = ws[co * cblock + ci]
+                                            for p in range(pixels):
+                                                acc[p * cblock + ci] += gs[p * cout + co] * wc
+                            for k in range(block):
+                                done[k] = acc[k]
+                            for p in range(min(pixels, count - q0)):
+                                at = ((s * h + y) * wd + phase + (q0 + p) * stride) * cin + cb
+                                dxf[at:at + cblock] = done[p * cblock:(p + 1) * cblock]
     return kernel

@@ -11,8 +11,8 @@ Where to read what:
   ``lowered.Strips`` (banded rows, for few channels), both with the bias, activation and fused
   average or max pooling applied to each part of the batch on striate's threads (with the compiled
   kernels of striate[fast] where they help), ``direct3x3.Direct3x3`` (3x3, stride 1, "same":
-  no 9x patch matrix) and ``direct_compiled.DirectCompiled`` (3x3, stride 1, few channels, with
-  striate[fast]: compiled kernels, nothing lowered).
+  no 9x patch matrix) and ``direct_compiled.DirectCompiled`` (3x3, stride 1 or 2, 16 to 256
+  channels, with striate[fast]: compiled kernels, nothing lowered).
 - ``ConvTranspose``: the transposed convolution, its reference (col2im) in the op itself, and
   ``conv_strategies.tiles.Tiles`` where the stride equals the kernel (U-Net's upsampling).
 
@@ -184,8 +184,8 @@ def choose_strategy(kernel_shape, out_hw, strides, dilation, pads, activation=No
 
     The rules, in order:
 
-    1. with striate[fast]'s compiled kernels in use: 3x3 kernel, stride 1, no dilation, "same" or
-       "valid" padding, no fused pool, 16 to 256 channels in and out: ``DirectCompiled`` (no lowered
+    1. with striate[fast]'s compiled kernels in use: 3x3 kernel, stride 1 or 2, no dilation, "same"
+       or "valid" padding, no fused pool, 16 to 256 channels in and out: ``DirectCompiled`` (no lowered
        copy, the outputs added up in vector registers; BLAS's products are thin at the smaller
        widths, and the lowered copies cost as much as the products' shortfall at the larger);
     2. 3x3 kernel, stride 1, no dilation, "same" padding, no fused pool, at least 16 input channels,
