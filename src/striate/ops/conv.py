@@ -209,7 +209,7 @@ def choose_strategy(kernel_shape, out_hw, strides, dilation, pads, activation=No
 
     Example:
         >>> from striate.ops.conv import choose_strategy
-        >>> type(choose_strategy((3, 3, 128, 128), (16, 16), (1, 1), (1, 1), ((1, 1), (1, 1)))).__name__
+        >>> type(choose_strategy((3, 3, 512, 512), (28, 28), (1, 1), (1, 1), ((1, 1), (1, 1)))).__name__
         'Direct3x3'
         >>> type(choose_strategy((5, 5, 1, 6), (28, 28), (1, 1), (1, 1), ((2, 2), (2, 2)))).__name__
         'Strips'
