@@ -4,7 +4,7 @@ import pytest
 
 from striate import backend
 from striate.ops.conv import ReferenceConv, choose_strategy
-from striate.ops.conv_strategies import Direct3x3, DirectCompiled, Patches, Strips
+from striate.ops.conv_strategies import Direct3x3, DirectCompiled, Patches, Strips, direct_compiled
 
 pytest.importorskip("numba", reason="the compiled kernels need Numba (pip install 'striate[fast]')")
 
@@ -62,7 +62,7 @@ def test_the_strided_compiled_convolution_is_the_reference(n, hw, cin, cout, pad
     x, w, b = (rng.standard_normal(shape).astype(np.float32) for shape in ((n, *hw, cin), (3, 3, cin, cout), (cout,)))
     g = rng.standard_normal((n, *out_hw, cout)).astype(np.float32)
     b = b if bias else None
-    assert type(choose_strategy(w.shape, out_hw, (2, 2), (1, 1), pads)) is DirectCompiled
+    assert direct_compiled.fits(w.shape, (2, 2), (1, 1), pads)
     strategy = DirectCompiled((2, 2), (1, 1), pads, out_hw, activation)
     got = [strategy.forward(np, x, w, b), *strategy.backward(np, g, [True, True, bias])]
     assert strategy.fallback is None and got[0].shape == g.shape
@@ -141,6 +141,7 @@ def test_two_threads_give_the_bits_of_one():
     ((3, 3, 64, 64), 8, SAME, {}, DirectCompiled),
     ((3, 3, 16, 32), 12, VALID, {}, DirectCompiled),
     ((3, 3, 128, 256), 8, SAME, {}, DirectCompiled),             # a VGG-style net's stages
+    ((3, 3, 256, 256), 4, SAME, {}, Patches),                     # narrower than a step of 8 pixels
     ((3, 3, 512, 512), 28, SAME, {}, Direct3x3),                  # wider: BLAS's products are square
     ((3, 3, 3, 16), 32, SAME, {}, Strips),                        # an RGB input layer
     ((3, 3, 16, 8), 16, SAME, {}, Direct3x3),                     # 8 lanes of 16 in the vectors: slower

@@ -185,7 +185,8 @@ def choose_strategy(kernel_shape, out_hw, strides, dilation, pads, activation=No
     The rules, in order:
 
     1. with striate[fast]'s compiled kernels in use: 3x3 kernel, stride 1 or 2, no dilation, "same"
-       or "valid" padding, no fused pool, 16 to 256 channels in and out: ``DirectCompiled`` (no lowered
+       or "valid" padding, no fused pool, 16 to 256 channels in and out, outputs at least 8 pixels
+       wide (a step of the kernel's pixels): ``DirectCompiled`` (no lowered
        copy, the outputs added up in vector registers; BLAS's products are thin at the smaller
        widths, and the lowered copies cost as much as the products' shortfall at the larger);
     2. 3x3 kernel, stride 1, no dilation, "same" padding, no fused pool, at least 16 input channels,
@@ -216,7 +217,8 @@ def choose_strategy(kernel_shape, out_hw, strides, dilation, pads, activation=No
     """
     pool = average_pool or max_pool
     if (LOWERING["force"] is None and pool is None and direct_compiled.fits(kernel_shape, strides, dilation, pads)
-            and 16 <= min(kernel_shape[2:]) and max(kernel_shape[2:]) <= 256 and accel.conv_kernels() is not None):
+            and 16 <= min(kernel_shape[2:]) and max(kernel_shape[2:]) <= 256 and out_hw[1] >= 8
+            and accel.conv_kernels() is not None):
         return direct_compiled.DirectCompiled(strides, dilation, pads, out_hw, activation)
     if (LOWERING["force"] is None and pool is None and fits(kernel_shape, strides, dilation, pads)
             and kernel_shape[2] >= 16 and min(out_hw) >= 16):
