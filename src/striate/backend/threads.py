@@ -31,8 +31,8 @@ by rows across striate's threads like any other work.
 
 ``PART_COST`` per kind: ``"products"`` (a convolution: products and passes over their results) and
 ``"elementwise"`` (passes only) split from ``MIN_COST`` a part; ``"follows"`` (lone matrix products,
-optimizer updates) from 2x that, because their parts, short array calls, hand the GIL to each other
-often.
+optimizer updates) from 8x that: a product on one thread runs near the CPU's rate already, and the
+handover to a part (a woken thread, then the GIL) costs a good share of a mid-sized one.
 
 A part waiting for work or results with striate[fast] first spins without the GIL for up to
 ``SPIN`` seconds (a thread asleep is slow to wake on a virtual machine), then sleeps on a
@@ -59,7 +59,7 @@ from striate.backend.blas import threads_functions
 # NOTE: the least cost of one part: handing a part to a thread and back costs tens of microseconds,
 # so a part should pass over enough values to take a few hundred (benchmarks/NOTES.md, "Threads").
 MIN_COST = 1 << 18
-PART_COST = {"products": 1, "elementwise": 1, "follows": 2}  # a part's least cost, in MIN_COST
+PART_COST = {"products": 1, "elementwise": 1, "follows": 8}  # a part's least cost, in MIN_COST
 
 # threads: striate's count; pool: the running workers (None until a session's first split);
 # depth: sessions open, all threads together; blas_saved: BLAS's count at the outermost session's

@@ -425,10 +425,10 @@ class Optimizer:
     def _update(self, xp, gradient, weight, slots, scratch, constants):
         """``_update_step``, split by elements across striate's threads (updates are elementwise)."""
         # NOTE: an update's array calls are short and many, so its parts hand the GIL to each other
-        # often, and a split pays only from about a million values (benchmarks/NOTES.md): counted as
-        # half a pass, an update is split from 4 * MIN_COST values (2^20).
-        cost = weight.size // 2
-        if cost < 2 * backend.threads.MIN_COST or not (gradient.flags.c_contiguous and weight.flags.c_contiguous):
+        # often: counted as one pass of "follows" work, an update is split from 16 * MIN_COST values (2^22).
+        cost = weight.size
+        least = 2 * backend.threads.MIN_COST * backend.threads.PART_COST["follows"]
+        if cost < least or not (gradient.flags.c_contiguous and weight.flags.c_contiguous):
             # too little to split in two (or not flat; slots and scratch always are): no views, no dispatch
             return self._update_step(xp, gradient, weight, slots, scratch, constants)
         flat, names = [a.reshape(-1) for a in (gradient, weight, *slots.values(), *scratch)], list(slots)
