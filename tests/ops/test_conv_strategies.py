@@ -234,3 +234,14 @@ def test_conv2d_transpose_layer_adds_its_bias_in_the_op():
     kernel, bias = (v.numpy() for v in layer.weights)
     expected = np.einsum("nhwi,abci->nhawbc", x.data, kernel).reshape(2, 8, 8, 3) + bias
     np.testing.assert_allclose(y.data, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype,tolerance", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("activation", [None, "relu", "tanh"])
+@pytest.mark.parametrize("n,hw,cin,cout", [(2, (5, 7), 3, 4), (4, (8, 8), 16, 4), (1, (1, 1), 6, 9)])
+def test_pointwise_is_the_reference(n, hw, cin, cout, activation, dtype, tolerance, split_work):
+    from striate.ops.conv_strategies import Pointwise
+    pads = ((0, 0), (0, 0))
+    assert type(choose_strategy((1, 1, cin, cout), hw, (1, 1), (1, 1), pads, activation)) is Pointwise
+    settings = _settings(hw, (1, 1), 1, "valid", 1)
+    _check(Pointwise(activation), settings, _arrays(n, hw, cin, (1, 1), cout, hw, dtype), activation, tolerance)

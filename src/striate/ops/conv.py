@@ -11,8 +11,9 @@ Where to read what:
   ``lowered.Strips`` (banded rows, for few channels), both with the bias, activation and fused
   average or max pooling applied to each part of the batch on striate's threads (with the compiled
   kernels of striate[fast] where they help), ``direct3x3.Direct3x3`` (3x3, stride 1, "same":
-  no 9x patch matrix) and ``direct_compiled.DirectCompiled`` (3x3, stride 1 or 2, 16 to 256
-  channels, with striate[fast]: compiled kernels, nothing lowered).
+  no 9x patch matrix), ``direct_compiled.DirectCompiled`` (3x3, stride 1 or 2, 16 to 256
+  channels, with striate[fast]: compiled kernels, nothing lowered) and ``pointwise.Pointwise``
+  (1x1, stride 1: a Dense layer on every pixel).
 - ``ConvTranspose``: the transposed convolution, its reference (col2im) in the op itself, and
   ``conv_strategies.tiles.Tiles`` where the stride equals the kernel (U-Net's upsampling).
 
@@ -27,7 +28,7 @@ from striate.backend import accel
 from striate.ops._base import shape_of, tensor
 from striate.ops.conv_strategies.blocks import (  # noqa: F401  (ops.pool imports them from here)
     block_reduce, column_mean, first_maxima, fold, mean_blocks, mean_blocks_grad, spread_blocks)
-from striate.ops.conv_strategies import direct_compiled, tiles
+from striate.ops.conv_strategies import direct_compiled, pointwise, tiles
 from striate.ops.conv_strategies.direct3x3 import Direct3x3, fits
 from striate.ops.conv_strategies.lowered import Patches, Strips
 from striate.ops.conv_strategies.patches import col2im, im2col, negate, pad_or_crop, taps
@@ -192,8 +193,9 @@ def choose_strategy(kernel_shape, out_hw, strides, dilation, pads, activation=No
     2. 3x3 kernel, stride 1, no dilation, "same" padding, no fused pool, at least 16 input channels,
        an image of 16x16 pixels or more: ``Direct3x3`` (it copies the image 3x where im2col copies it
        9x, but computes (H+1)(W+1) outputs for H*W: on smaller images the patches cost less);
-    3. few channels (``strip_width``): ``Strips``;
-    4. anything else: ``Patches`` (im2col).
+    3. 1x1 kernel, stride 1, no padding, no fused pool: ``Pointwise`` (a Dense layer on every pixel);
+    4. few channels (``strip_width``): ``Strips``;
+    5. anything else: ``Patches`` (im2col).
 
     ``LOWERING["force"]`` ("patches" or "strips") skips rules 1 and 2 and takes that lowering.
 
@@ -223,6 +225,8 @@ def choose_strategy(kernel_shape, out_hw, strides, dilation, pads, activation=No
     if (LOWERING["force"] is None and pool is None and fits(kernel_shape, strides, dilation, pads)
             and kernel_shape[2] >= 16 and min(out_hw) >= 16):
         return Direct3x3(activation)
+    if LOWERING["force"] is None and pool is None and pointwise.fits(kernel_shape, strides, dilation, pads):
+        return pointwise.Pointwise(activation)
     settings = (strides, dilation, pads, out_hw, activation, pool, max_pool is not None)
     strip = strip_width(kernel_shape, out_hw)
     if strip:

@@ -1,6 +1,9 @@
 """Ops that move values around without arithmetic: reshape, transpose, slicing, concatenation, padding."""
 from itertools import accumulate
 
+import numpy as np
+
+from striate import backend
 from striate.autodiff import Function
 from striate.ops._base import normalize_axis
 
@@ -74,7 +77,14 @@ class Concatenate(Function):
                                  f"shapes {[tuple(x.shape) for x in xs]}")
         self.sizes = [x.shape[ax] for x in xs]
         self.ax = ax
-        return xp.concatenate(xs, axis=ax)
+        if ax == 0 or xp is not np:
+            return xp.concatenate(xs, axis=ax)
+        # along a later axis (a U-Net's skip connection joins channels): each thread joins its samples
+        shape = xs[0].shape[:ax] + (sum(self.sizes),) + xs[0].shape[ax + 1:]
+        y = xp.empty(shape, dtype=xp.result_type(*xs))
+        backend.parallel(lambda s: xp.concatenate([x[s] for x in xs], axis=ax, out=y[s]), len(y), 2 * y.size,
+                         kind="elementwise")
+        return y
 
     def backward(self, xp, gy):
         bounds = list(accumulate(self.sizes))[:-1]

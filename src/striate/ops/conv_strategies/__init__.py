@@ -11,6 +11,7 @@ and each is tested against ``ops.conv.ReferenceConv``, the textbook version:
 - ``direct3x3.Direct3x3``: 3x3, stride 1, "same" padding, from a 3x (not 9x) copy of the image;
 - ``direct_compiled.DirectCompiled``: 3x3, stride 1, few channels, by striate[fast]'s compiled
   kernels (``backend._conv_kernels``), nothing lowered;
+- ``pointwise.Pointwise``: 1x1, stride 1, two products like a Dense layer's;
 - ``tiles.Tiles``: a transposed convolution whose stride equals its kernel (``ops.conv.ConvTranspose``
   picks it; tested against that op's reference), one product and a reshuffle.
 
@@ -20,6 +21,7 @@ also ``ops.pool``'s), ``banded`` (the strips' kernel matrices).
 from striate.ops.conv_strategies.direct3x3 import Direct3x3
 from striate.ops.conv_strategies.direct_compiled import DirectCompiled
 from striate.ops.conv_strategies.lowered import Lowered, Patches, Strips
+from striate.ops.conv_strategies.pointwise import Pointwise
 from striate.ops.conv_strategies.tiles import Tiles
 
-__all__ = ["Direct3x3", "DirectCompiled", "Lowered", "Patches", "Strips", "Tiles"]
+__all__ = ["Direct3x3", "DirectCompiled", "Lowered", "Patches", "Pointwise", "Strips", "Tiles"]
