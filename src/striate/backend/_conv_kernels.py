@@ -184,40 +184,49 @@ def _kernel_grad_kernel(cin, cout, stride):
         oh, ow = g.shape[1:3]
         acc = numba.carray(_stack_floats(block), (block,))
         xf, gf, dwf = x.reshape(-1), g.reshape(-1), dw.reshape(-1)
+        # NOTE: a band of output rows at a time (8192 / (C_in + C_out) pixels, their x and g near 32 KB,
+        # and 32 pixels at least, so that a tile's loads and stores stay few against its products): every
+        # tile visits the band while those rows stay in cache; whole images at a time streamed them from
+        # L2 once per tile (benchmarks/NOTES.md, "Bands")
+        band = max(1, 32 // ow, 8192 // ((cin + cout) * ow))
         for s in range(n):
-            for i in range(3):
-                # the output rows whose tap row r * stride + i - top is inside the image
-                r0, r1 = max(0, -((i - top) // stride)), min(oh, (h - 1 + top - i) // stride + 1)
-                for j in range(3):
-                    o0, o1 = max(0, -((j - left) // stride)), min(ow, (wd - 1 + left - j) // stride + 1)
-                    if o1 <= o0:
+            for b0 in range(0, oh, band):
+                b1 = min(oh, b0 + band)
+                for i in range(3):
+                    # the band's output rows whose tap row r * stride + i - top is inside the image
+                    r0, r1 = max(b0, -((i - top) // stride)), min(b1, (h - 1 + top - i) // stride + 1)
+                    if r1 <= r0:
                         continue
-                    for c0 in range(0, cin, rows):
-                        for cb in range(0, cout, cblock):
-                            at = ((i * 3 + j) * cin + c0) * cout + cb  # the tile: rows x cblock of dw
-                            if cblock == cout:  # (a constant: the tile is one run of dw)
-                                for k in range(block):
-                                    acc[k] = dwf[at + k]
-                            else:
-                                for q in range(rows):
-                                    for co in range(cblock):
-                                        acc[q * cblock + co] = dwf[at + q * cout + co]
-                            for r in range(r0, r1):
-                                src = ((s * h + r * stride + i - top) * wd + o0 * stride + j - left) * cin + c0
-                                xs = xf[src:src + ((o1 - o0 - 1) * stride + 1) * cin]
-                                gs = gf[((s * oh + r) * ow + o0) * cout + cb:((s * oh + r) * ow + o1) * cout]
-                                for o in range(o1 - o0):
-                                    for co in range(cblock):
-                                        gc = gs[o * cout + co]
-                                        for q in range(rows):
-                                            acc[q * cblock + co] += xs[o * stride * cin + q] * gc
-                            if cblock == cout:
-                                for k in range(block):
-                                    dwf[at + k] = acc[k]
-                            else:
-                                for q in range(rows):
-                                    for co in range(cblock):
-                                        dwf[at + q * cout + co] = acc[q * cblock + co]
+                    for j in range(3):
+                        o0, o1 = max(0, -((j - left) // stride)), min(ow, (wd - 1 + left - j) // stride + 1)
+                        if o1 <= o0:
+                            continue
+                        for c0 in range(0, cin, rows):
+                            for cb in range(0, cout, cblock):
+                                at = ((i * 3 + j) * cin + c0) * cout + cb  # the tile: rows x cblock of dw
+                                if cblock == cout:  # (a constant: the tile is one run of dw)
+                                    for k in range(block):
+                                        acc[k] = dwf[at + k]
+                                else:
+                                    for q in range(rows):
+                                        for co in range(cblock):
+                                            acc[q * cblock + co] = dwf[at + q * cout + co]
+                                for r in range(r0, r1):
+                                    src = ((s * h + r * stride + i - top) * wd + o0 * stride + j - left) * cin + c0
+                                    xs = xf[src:src + ((o1 - o0 - 1) * stride + 1) * cin]
+                                    gs = gf[((s * oh + r) * ow + o0) * cout + cb:((s * oh + r) * ow + o1) * cout]
+                                    for o in range(o1 - o0):
+                                        for co in range(cblock):
+                                            gc = gs[o * cout + co]
+                                            for q in range(rows):
+                                                acc[q * cblock + co] += xs[o * stride * cin + q] * gc
+                                if cblock == cout:
+                                    for k in range(block):
+                                        dwf[at + k] = acc[k]
+                                else:
+                                    for q in range(rows):
+                                        for co in range(cblock):
+                                            dwf[at + q * cout + co] = acc[q * cblock + co]
     return kernel
 
 
