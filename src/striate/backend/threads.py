@@ -24,10 +24,10 @@ The rule: each call to ``parallel`` or ``runs_whole`` decides from its own ``n``
   parts already fill the cores, and a product left whole is small.
 
 One set of threads, not two: OpenBLAS's threads, once woken, spin for a while after their product
-(2^28 processor cycles by default), taking a core from the parts of the next split, and a split's spinning worker takes
-it from BLAS's next threaded product; on 2 cores a part or a product then waits for the scheduler's
-time slice, milliseconds for work of a fraction of one. So products that are worth two cores split
-by rows across striate's threads like any other work.
+(2^28 processor cycles by default), taking a core from the parts of the next split, and a split's
+spinning worker takes it from BLAS's next threaded product; on 2 cores a part or a product then
+waits for the scheduler's time slice, milliseconds for work of a fraction of one. So products that
+are worth two cores split by rows across striate's threads like any other work.
 
 ``PART_COST`` per kind: ``"products"`` (a convolution: products and passes over their results) and
 ``"elementwise"`` (passes only) split from ``MIN_COST`` a part; ``"follows"`` (lone matrix products,

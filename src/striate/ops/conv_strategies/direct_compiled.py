@@ -87,7 +87,8 @@ class DirectCompiled:
         self.x, self.w, self.has_bias = xp.ascontiguousarray(x), xp.ascontiguousarray(w), b is not None
         bias = xp.zeros(cout, dtype=x.dtype) if b is None else xp.ascontiguousarray(b)
         self.y = y = xp.empty((n,) + self.settings[3] + (cout,), dtype=x.dtype)
-        conv, relu, packed = kernels.conv3x3(cin, cout, self.stride), self.activation == "relu", kernels.pack(xp, self.w)
+        conv, relu = kernels.conv3x3(cin, cout, self.stride), self.activation == "relu"
+        packed = kernels.pack(xp, self.w)
 
         def part(samples):
             conv(self.x[samples], packed, bias, self.top, self.left, relu, y[samples])
