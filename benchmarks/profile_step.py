@@ -2,7 +2,7 @@
 
 Wraps every Function subclass's forward and backward with a timer (an op called inside another op's
 forward or backward counts for the inner op only), trains a few epochs of one of train_vs_torch's
-models and prints a table per batch size: convolution, batch normalization, ReLU, add, the other ops,
+models and prints a table per batch size: convolution, batch normalization, add, ReLU, the other ops,
 and the rest of the step outside ops (the optimizer's update, the tape, the training loop). Ops are
 sorted into kinds by their class names; ``--detail`` lists each class.
 
@@ -18,10 +18,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
 
-# (kind, words in an op's class name that put it there), tried in order: a convolution fused with its
-# ReLU counts as convolution.
-KINDS = (("convolution", ("conv",)), ("batch normalization", ("batchnorm",)), ("ReLU", ("relu",)),
-         ("add", ("add",)))
+# (kind, words in an op's class name that put it there), tried in order: a convolution or a batch
+# normalization fused with its ReLU counts as the convolution or the normalization, a residual Add
+# fused with its ReLU (AddReLU) as add.
+KINDS = (("convolution", ("conv",)), ("batch normalization", ("batchnorm",)), ("add", ("add",)),
+         ("ReLU", ("relu",)))
 OTHER = "other ops"
 
 
