@@ -354,21 +354,22 @@ def load_model_weights(model, weights, *, fname=None, origin=None, file_hash=Non
     model.load_weights(weights)
 
 
-def arguments_doc(preprocessing):
+def arguments_doc(preprocessing, top="the classifier (global average pooling and a dense layer; then\n"
+                                       "            the input is 224x224)", last="stage"):
     """The part of a 224x224 ImageNet model's docstring that tells its inputs and its arguments, with
-    ``preprocessing`` saying what its ``preprocess_input`` does (the ResNets of v1 and v2 share it)."""
+    ``preprocessing`` saying what its ``preprocess_input`` does, ``top`` what ``include_top`` adds and
+    ``last`` what its last part is called (the ResNets of v1 and v2 and the VGGs share it)."""
     return f"""
     Its inputs are images preprocessed by :func:`preprocess_input` {preprocessing}.
 
     Args:
-        include_top: whether to include the classifier (global average pooling and a dense layer; then
-            the input is 224x224).
+        include_top: whether to include {top}.
         weights: ``None`` (random initialization), ``"imagenet"`` (Keras's published weights, downloaded
             once into ``~/.striate/models``) or the path of a weights file.
         input_tensor: a symbolic tensor (``keras.Input(...)`` or a layer's output) to use as the image input.
         input_shape: the input's shape without the batch axis when ``include_top`` is False (3 channels,
             at least 32x32); default ``(224, 224, 3)`` with the top, ``(None, None, 3)`` without.
-        pooling: without the top: ``None`` (the last stage's 4D output), ``"avg"`` or ``"max"``.
+        pooling: without the top: ``None`` (the last {last}'s 4D output), ``"avg"`` or ``"max"``.
         classes: the number of classes of the classifier (1000 with ImageNet's weights).
         classifier_activation: the classifier's activation; ``None`` gives logits.
         name: the model's name.

@@ -12,36 +12,26 @@ WEIGHT_FILES = ((WEIGHTS_PATH, "cbe5617147190e668d6c5d5026f83318"),
                 (WEIGHTS_PATH_NO_TOP, "253f8cb515780f3b799900260a226db6"))
 
 
+_ARGS_DOC = imagenet_utils.arguments_doc("(BGR, ImageNet's mean pixel subtracted)",
+                                          top="the three fully connected layers (then the input is 224x224)",
+                                          last="block")
+
+
 def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
           classifier_activation="softmax", name="vgg19"):
-    """VGG19: 16 convolutions in five blocks (2, 2, 4, 4, 4) and three dense layers, 143,667,240
+    return build_vgg((2, 2, 4, 4, 4), WEIGHT_FILES, include_top, weights, input_tensor, input_shape, pooling,
+                     classes, classifier_activation, name)
+
+
+VGG19.__doc__ = """VGG19: 16 convolutions in five blocks (2, 2, 4, 4, 4) and three dense layers, 143,667,240
     parameters with the classifier, as ``keras.applications.VGG19``.
-
-    Its inputs are images preprocessed by :func:`preprocess_input` (BGR, ImageNet's mean pixel subtracted).
-
-    Args:
-        include_top: whether to include the three fully connected layers (then the input is 224x224).
-        weights: ``None`` (random initialization), ``"imagenet"`` (Keras's published weights, downloaded
-            once into ``~/.striate/models``) or the path of a weights file.
-        input_tensor: a symbolic tensor (``keras.Input(...)`` or a layer's output) to use as the image input.
-        input_shape: the input's shape without the batch axis when ``include_top`` is False (3 channels,
-            at least 32x32); default ``(224, 224, 3)`` with the top, ``(None, None, 3)`` without.
-        pooling: without the top: ``None`` (the last block's 4D output), ``"avg"`` or ``"max"``.
-        classes: the number of classes of the classifier (1000 with ImageNet's weights).
-        classifier_activation: the classifier's activation; ``None`` gives logits.
-        name: the model's name.
-
-    Returns:
-        A functional ``Model``.
-
+""" + _ARGS_DOC + """
     Example:
         >>> import striate as keras
         >>> model = keras.applications.VGG19(include_top=False, weights=None, input_shape=(32, 32, 3))
         >>> model.output_shape, len(model.layers)
         ((None, 1, 1, 512), 22)
-    """
-    return build_vgg((2, 2, 4, 4, 4), WEIGHT_FILES, include_top, weights, input_tensor, input_shape, pooling,
-                     classes, classifier_activation, name)
+"""
 
 
 decode_predictions = imagenet_utils.decode_predictions
