@@ -106,7 +106,8 @@ class _Buffers:
         return kept[:size].reshape(shape)
 
 
-# The input bytes lowered at once: the lowered chunk and its product (each 3x that) stay in a core's cache.
+# The input bytes lowered at once: few enough that the lowered chunk and its product (each three times
+# the chunk) stay in a core's cache.
 CHUNK_BYTES = 1 << 18
 
 
@@ -151,7 +152,7 @@ class Direct3x3:
         return y
 
     # The lowered input is made again, chunk by chunk, rather than kept from the forward pass: a copy
-    # that stays in cache for its product, where a kept one (3x the input) comes back from memory.
+    # that stays in cache for its product, where a kept one (three times the input) comes back from memory.
     def backward(self, xp, gy, needs_grad):
         """``(input's gradient, kernel's, bias's)`` from the output's gradient ``gy``; each None where
         ``needs_grad`` (one bool per input) says so."""

@@ -255,7 +255,7 @@ class Patches(Lowered):
                                             self.dilation)
 
     def input_grad(self, xp, image):
-        # the kernel transposed, copied once (a product with a transposed view is slower)
+        # the kernel transposed and copied once, so that every part's product reads it contiguously
         wt = xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2))
         rows = len(self.y) // self.padded_shape[0]
 
@@ -322,8 +322,8 @@ class Strips(Lowered):
                                                (bn, bh * sh, bw * sw * self.strip, bh * dh, bc))
 
     def input_grad(self, xp, image):
-        # the banded matrix transposed, copied once (a product with a transposed view is slower); the sums
-        # go back through a strided view (made once), or striate[fast]'s kernel
+        # the banded matrix transposed and copied once, so that every part's product reads it contiguously;
+        # the sums go back through a strided view (made once), or striate[fast]'s kernel
         wt = xp.ascontiguousarray(self.kernel[:len(self.kernel) - self.has_bias].T)
         under = self.strip_view(xp, image, self.w.shape[0]) if accel.kernels_for(image) is None else None
         return lambda g, samples: self.add_strips(xp, g @ wt, image[samples],
