@@ -172,9 +172,9 @@ def tanh_mean_blocks_grad(gy, y, g, pw, scale):
                 gi[k] = (_f32(1.0) - yi[k] * yi[k]) * spread[k]
 
 
-# -- conv strips (``ops.conv_strategies.lowered.Strips``): each row of the lowered matrix holds, for one strip of outputs, the
-# kh runs of ``span`` values (span pixels * C channels) of the image rows under it. The image is seen as
-# (N, H, W*C); strip b of output row r reads row r*sh + i*dh from value b*step on.
+# -- conv strips (``ops.conv_strategies.lowered.Strips``): each row of the lowered matrix holds, for one
+# strip of outputs, the kh runs of ``span`` values (span pixels * C channels) of the image rows under it.
+# The image is seen as (N, H, W*C); strip b of output row r reads row r*sh + i*dh from value b*step on.
 # NOTE: no kernel lowers the strips: NumPy's copy of the strided view does it in one call (the comparison
 # with a compiled loop over the runs is in benchmarks/NOTES.md).
 @_jit
