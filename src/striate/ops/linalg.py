@@ -50,15 +50,30 @@ class Linear(Function):
                              "last axis of the inputs must equal the kernel's first axis")
         self.x2 = x.reshape(-1, x.shape[-1])
         self.x_shape, self.w = x.shape, w
-        self.y = product_rows(xp, self.x2, w, lambda y: activate(xp, self.activation, y, b))
+        self.y = dense_rows(xp, self.x2, w, b, self.activation)
         return self.y.reshape(x.shape[:-1] + w.shape[1:])
 
     def backward(self, xp, gy):
-        g = activation_grad(self.activation, gy.reshape(-1, gy.shape[-1]), self.y)
-        gx = product_rows(xp, g, self.w.T).reshape(self.x_shape) if self.needs_grad[0] else None
-        gw = product_rows(xp, self.x2.T, g, out=self.grad_buffer(1)) if self.needs_grad[1] else None
-        gb = backend.sum_rows(g) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
-        return gx, gw, gb
+        gx, gw, gb = dense_rows_grad(xp, gy.reshape(-1, gy.shape[-1]), self.x2, self.w, self.y, self.activation,
+                                     self.needs_grad, self.grad_buffer(1) if self.needs_grad[1] else None)
+        return (None if gx is None else gx.reshape(self.x_shape)), gw, gb
+
+
+def dense_rows(xp, x2, w, b, activation):
+    """``activation(x2 @ w + b)`` for the rows of ``x2``, split across striate's threads (Linear's and
+    the 1x1 convolution's forward)."""
+    return product_rows(xp, x2, w, lambda y: activate(xp, activation, y, b))
+
+
+def dense_rows_grad(xp, gy2, x2, w, y2, activation, needs_grad, out=None):
+    """The gradients ``(dx2, dw, db)`` of :func:`dense_rows` from its output's gradient ``gy2``: through
+    the activation (from its output ``y2``), then ``dx = g W^T``, ``dW = x^T g`` (into ``out`` where it
+    fits), ``db = sum_rows g``; each None where ``needs_grad`` (one bool per input) says so."""
+    g = activation_grad(activation, gy2, y2)
+    gx = product_rows(xp, g, w.T) if needs_grad[0] else None
+    gw = product_rows(xp, x2.T, g, out=out) if needs_grad[1] else None
+    gb = backend.sum_rows(g) if len(needs_grad) > 2 and needs_grad[2] else None
+    return gx, gw, gb
 
 
 def product_rows(xp, a, b, then=None, out=None):

@@ -4,10 +4,10 @@ a segmentation's class head).
 With a 1x1 kernel the patches are the pixels themselves, so the convolution is one product of the
 (N * H * W, C_in) pixels with the (C_in, C_out) kernel, and backward the two products of a Dense
 layer: ``dx = g W^T`` and ``dW = x^T g``; the bias's gradient is ``g``'s column sums. Each product is
-split by rows across striate's threads as ``ops.linalg.product_rows`` decides.
+split by rows across striate's threads as ``ops.linalg.product_rows`` decides: the Dense layer's own
+functions (``ops.linalg.dense_rows`` and ``dense_rows_grad``) compute it.
 """
-from striate import backend
-from striate.ops.linalg import activate, activation_grad, product_rows
+from striate.ops.linalg import dense_rows, dense_rows_grad
 
 
 def fits(kernel_shape, strides, dilation, pads):
@@ -40,15 +40,14 @@ class Pointwise:
         """``activation(conv(x, w) + b)``: (N, H, W, C_out)."""
         cin, cout = w.shape[2:]
         self.x2, self.w2, self.has_bias = xp.ascontiguousarray(x).reshape(-1, cin), w.reshape(cin, cout), b is not None
-        self.y2 = product_rows(xp, self.x2, self.w2, lambda y: activate(xp, self.activation, y, b))
+        self.y2 = dense_rows(xp, self.x2, self.w2, b, self.activation)
         return self.y2.reshape(x.shape[:3] + (cout,))
 
     def backward(self, xp, gy, needs_grad):
         """``(input's gradient, kernel's, bias's)`` from the output's gradient ``gy``; each None where
         ``needs_grad`` (one bool per input) says so."""
         cin, cout = self.w2.shape
-        g = activation_grad(self.activation, gy.reshape(-1, cout), self.y2)
-        gx = product_rows(xp, g, self.w2.T).reshape(gy.shape[:3] + (cin,)) if needs_grad[0] else None
-        gw = product_rows(xp, self.x2.T, g).reshape(1, 1, cin, cout) if needs_grad[1] else None
-        gb = backend.sum_rows(g) if self.has_bias and needs_grad[2] else None
-        return gx, gw, gb
+        gx, gw, gb = dense_rows_grad(xp, gy.reshape(-1, cout), self.x2, self.w2, self.y2, self.activation,
+                                     needs_grad[:3] if self.has_bias else needs_grad[:2])
+        return (None if gx is None else gx.reshape(gy.shape[:3] + (cin,)),
+                None if gw is None else gw.reshape(1, 1, cin, cout), gb)
