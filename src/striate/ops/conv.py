@@ -24,6 +24,7 @@ padding and cropping, layout) serve the pooling ops too.
 import operator
 
 from striate.autodiff import Function
+from striate import backend
 from striate.backend import accel
 from striate.ops._base import shape_of, tensor
 from striate.ops.conv_strategies.blocks import (  # noqa: F401  (ops.pool imports them from here)
@@ -416,7 +417,7 @@ class ConvTranspose(Function):
         gw = (cols.T @ self.x2).reshape(self.w.shape) if self.needs_grad[1] else None
         if len(self.needs_grad) == 2:
             return gx, gw
-        return gx, gw, (gy.reshape(-1, gy.shape[-1]).sum(axis=0) if self.needs_grad[2] else None)
+        return gx, gw, (backend.sum_rows(gy.reshape(-1, gy.shape[-1])) if self.needs_grad[2] else None)
 
 
 # -- public functions ------------------------------------------------------------------------
