@@ -23,8 +23,8 @@ padding and cropping, layout) serve the pooling ops too.
 """
 import operator
 
-from striate.autodiff import Function
 from striate import backend
+from striate.autodiff import Function
 from striate.backend import accel
 from striate.ops._base import shape_of, tensor
 from striate.ops.conv_strategies.blocks import (  # noqa: F401  (ops.pool imports them from here)
