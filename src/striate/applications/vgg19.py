@@ -1,7 +1,7 @@
 """VGG19 (Simonyan and Zisserman 2015, configuration E), as ``keras.applications.vgg19``: VGG16 with a
 fourth convolution in blocks 3, 4 and 5."""
 from striate.applications import imagenet_utils
-from striate.applications.vgg16 import build_vgg, preprocess_input  # noqa: F401  the same preprocessing
+from striate.applications.vgg16 import _ARGS_DOC, build_vgg, preprocess_input  # noqa: F401  the same preprocessing
 
 WEIGHTS_PATH = ("https://storage.googleapis.com/tensorflow/keras-applications/"
                 "vgg19/vgg19_weights_tf_dim_ordering_tf_kernels.h5")
@@ -10,11 +10,6 @@ WEIGHTS_PATH_NO_TOP = ("https://storage.googleapis.com/tensorflow/keras-applicat
 # (URL, md5) of the published files, with the classifier and without.
 WEIGHT_FILES = ((WEIGHTS_PATH, "cbe5617147190e668d6c5d5026f83318"),
                 (WEIGHTS_PATH_NO_TOP, "253f8cb515780f3b799900260a226db6"))
-
-
-_ARGS_DOC = imagenet_utils.arguments_doc("(BGR, ImageNet's mean pixel subtracted)",
-                                          top="the three fully connected layers (then the input is 224x224)",
-                                          last="block")
 
 
 def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
