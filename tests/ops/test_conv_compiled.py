@@ -43,12 +43,15 @@ def _assert_close(name, got, expected):
 CASES = [(1, (5, 7), 1, 8, SAME), (3, (9, 4), 3, 16, SAME), (2, (6, 11), 16, 16, VALID), (5, (3, 3), 7, 5, SAME),
          (2, (13, 10), 32, 32, SAME), (4, (8, 9), 20, 12, VALID), (1, (1, 6), 16, 16, SAME), (2, (3, 17), 5, 32, VALID),
          # blocks of output channels: 3 x 32 forward (2 x 48 backward), 2 x 64 in the kernel's gradient
-         (2, (5, 6), 48, 96, SAME), (1, (4, 9), 24, 128, VALID)]
+         (2, (5, 6), 48, 96, SAME), (1, (4, 9), 24, 128, VALID),
+         # rows of several steps of 16 pixels (16 channels), the last one partly outside
+         (2, (3, 37), 16, 16, SAME)]
 
 
 # (batch, (H, W), C_in, C_out, padding) at stride 2: "same" pads (0, 1) on even sizes, (1, 1) on odd ones
 STRIDED = [(2, (8, 8), 16, 32, "same"), (2, (7, 9), 16, 16, "same"), (1, (9, 11), 24, 48, "valid"),
-           (3, (6, 10), 32, 64, "same"), (1, (1, 5), 16, 16, "same"), (2, (5, 6), 48, 96, "same")]
+           (3, (6, 10), 32, 64, "same"), (1, (1, 5), 16, 16, "same"), (2, (5, 6), 48, 96, "same"),
+           (2, (4, 37), 16, 32, "same"), (1, (5, 34), 32, 16, "same")]  # rows of several steps
 
 
 @pytest.mark.parametrize("activation,bias", [(None, False), ("relu", True)])

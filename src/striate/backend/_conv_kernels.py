@@ -7,13 +7,18 @@ on disk: with the channel counts constant, the compiler unrolls the loops over a
 and vectorizes the one over output channels, so that each kernel keeps a block of outputs in vector
 registers while it adds up the 9 * C_in products that make them (no patch matrix, no lowered copy).
 
-Forward, for each output row, ``PIXELS`` neighbouring outputs at a time: each starts at its bias,
-then for every tap (i, j) and input channel c, ``acc[p, :] += x[row + i, col + p + j, c] * w[i, j, c, :]``
-(one vector of kernel values, one broadcast input value per pixel). The image is first copied into
-a zeroed scratch image with its padding around it (one image at a time: it stays in cache).
+Forward, for each output row, a step of neighbouring output pixels at a time: for every kernel row
+i and input channel c, the three taps of that row, ``acc[p, :] += x[row + i, col + p + j, c] * w[i, j, c, :]``
+for j = 0, 1, 2 (three vectors of kernel values; each input value, broadcast once, serves every tap
+and pixel that reads it: pixel p under tap j + 1 reads what pixel p + 1 reads under tap j). Then the
+bias (and a ReLU). The image is first copied into a zeroed scratch image with its padding around it
+(one image at a time: it stays in cache).
 
 The input's gradient is the same kernel run on the output's gradient with the kernel turned by 180
-degrees and its channel axes swapped (``dx = conv(gy, w[::-1, ::-1].T)``, padded by 2 - pad).
+degrees and its channel axes swapped (``dx = conv(gy, w[::-1, ::-1].T)``, padded by 2 - pad). At
+stride 2 a kernel of its own: an input pixel receives from the taps whose output it fed, two taps
+in a row for even columns (relative to the padding), one for odd, so a step of neighbouring input
+pixels shares the output gradient's values as the forward shares the input's.
 
 The kernel's gradient, ``dw[i, j, c, :] = sum over outputs p of x[p + (i, j), c] * gy[p, :]``: a tile
 of ``ROWS`` input channels of one tap stays in registers while the outputs whose tap falls inside
@@ -72,9 +77,10 @@ FORWARD_BLOCK, GRADIENT_BLOCK = 32, 64
 
 
 def _pixels(cout):
-    """Output pixels a forward step: their accumulators (a block of channels each) fill at most 16 of
-    the 32 vector registers."""
-    return max(1, min(8, 256 // _channel_block(cout, FORWARD_BLOCK)))
+    """Output pixels a forward step (an even number): their accumulators (a block of channels each)
+    fill at most 16 of the 32 vector registers, leaving the others to the kernel values and the
+    broadcast inputs."""
+    return 2 * max(1, min(8, 128 // _channel_block(cout, FORWARD_BLOCK)))
 
 
 def _rows(cin, cout):
@@ -118,7 +124,7 @@ def conv3x3_kernel_grad(cin, cout, stride=1):
 
 
 def conv3x3_input_grad(cin, cout, stride):
-    """The kernel ``(g, wp, top, left, dx)`` for a stride of 2 or more: ``dx`` (N, H, W, C_in) = the
+    """The kernel ``(g, wp, top, left, dx)`` for a stride of 2: ``dx`` (N, H, W, C_in) = the
     gradient of the input of ``conv3x3`` from the output's gradient ``g`` (N, OH, OW, C_out), ``wp``
     being ``pack`` of the kernel with its channel axes swapped, (3, 3, C_out, C_in). (At stride 1 the
     input's gradient is ``conv3x3`` itself, with the kernel turned.)"""
@@ -127,7 +133,7 @@ def conv3x3_input_grad(cin, cout, stride):
 
 def _conv_kernel(cin, cout, stride):
     pixels, cblock = _pixels(cout), _channel_block(cout, FORWARD_BLOCK)
-    block, span = pixels * cblock, ((pixels - 1) * stride + 1) * cin  # span: the inputs a step's pixels read
+    block, span = pixels * cblock, ((pixels - 1) * stride + 3) * cin  # span: the inputs a step's pixels read
 
     @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
     def kernel(x, wp, b, top, left, relu, y):
@@ -155,21 +161,30 @@ def _conv_kernel(cin, cout, stride):
                         for k in range(block):
                             acc[k] = 0
                         for i in range(3):
-                            for j in range(3):
-                                at = ((r * stride + i) * width + o * stride + j) * cin
-                                xs = padded[at:at + span]
-                                at = (cb * 9 + (i * 3 + j) * cblock) * cin  # (block cb, tap i j) of wp
-                                ws = wp[at:at + cin * cblock]
-                                for c in range(cin):
+                            at = ((r * stride + i) * width + o * stride) * cin
+                            xs = padded[at:at + span]
+                            at = (cb * 9 + i * 3 * cblock) * cin  # (block cb, taps (i, 0), (i, 1), (i, 2)) of wp
+                            ws = wp[at:at + 3 * cin * cblock]
+                            for c in range(cin):
+                                # NOTE: the taps' loop inside the channels' (not outside, as a reader might
+                                # write it) is what lets the compiler load each input value once for all
+                                # the products that use it
+                                for j in range(3):
                                     for co in range(cblock):
-                                        wc = ws[c * cblock + co]
+                                        wc = ws[(j * cin + c) * cblock + co]
                                         for p in range(pixels):
-                                            acc[p * cblock + co] += xs[p * stride * cin + c] * wc
+                                            acc[p * cblock + co] += xs[(p * stride + j) * cin + c] * wc
                         for k in range(block):
                             done[k] = max(acc[k] + bias[k], np.float32(0.0)) if relu else acc[k] + bias[k]
                         at = ((s * oh + r) * ow + o) * cout + cb
-                        for p in range(min(pixels, ow - o)):
-                            yf[at + p * cout:at + p * cout + cblock] = done[p * cblock:(p + 1) * cblock]
+                        # element by element (slices of ``yf`` cost a view's set-up each)
+                        if cblock == cout:  # (a constant: the step's pixels are one run of y)
+                            for k in range(min(pixels, ow - o) * cout):
+                                yf[at + k] = done[k]
+                        else:
+                            for p in range(min(pixels, ow - o)):
+                                for co in range(cblock):
+                                    yf[at + p * cout + co] = done[p * cblock + co]
     return kernel
 
 
@@ -231,56 +246,59 @@ def _kernel_grad_kernel(cin, cout, stride):
 
 
 def _input_grad_kernel(cin, cout, stride):
-    # dx[y, x] = sum over taps (i, j) with y + top - i and x + left - j multiples of the stride of
-    # w[i, j] g[(y + top - i) / stride, (x + left - j) / stride]: input pixels of one residue of x
-    # modulo the stride (a "phase") share their taps, and a step takes ``pixels`` of them, a stride
-    # apart, whose output pixels are neighbours
+    # dx[y, x] = sum over taps (i, j) with y + top - i and x + left - j even of
+    # w[i, j] g[(y + top - i) / 2, (x + left - j) / 2]. A step takes ``pixels`` input columns x0 + p
+    # with x0 + left even: an even p receives from output columns base + p / 2 (tap 0) and
+    # base + p / 2 - 1 (tap 2), an odd p from base + (p - 1) / 2 (tap 1), base = (x0 + left) / 2
+    if stride != 2:
+        raise ValueError(f"conv3x3_input_grad: stride must be 2, got {stride}")
     pixels, cblock = _pixels(cin), _channel_block(cin, FORWARD_BLOCK)
-    block = pixels * cblock
+    half, block = pixels // 2, pixels * cblock
 
     @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
     def kernel(g, wp, top, left, dx):
         _wide_vectors()
         n, oh, ow = g.shape[:3]
         h, wd = dx.shape[1:3]
-        width = ow + pixels + 2  # g with a zero pixel before, and room after for a step's last pixels
-        padded = np.zeros((oh + 2) * width * cout, dtype=np.float32)
+        width = ow + half + 3  # g with a column of zeros before, and room after a step's last pixels
+        padded = np.zeros(oh * width * cout, dtype=np.float32)
         acc = numba.carray(_stack_floats(block), (block,))
         done = numba.carray(_stack_floats(block), (block,))
         gf, dxf = g.reshape(-1), dx.reshape(-1)
         for s in range(n):
             for r in range(oh):
-                at, src = ((r + 1) * width + 1) * cout, (s * oh + r) * ow * cout
+                at, src = (r * width + 1) * cout, (s * oh + r) * ow * cout
                 padded[at:at + ow * cout] = gf[src:src + ow * cout]
             for cb in range(0, cin, cblock):
                 for y in range(h):
-                    for phase in range(stride):
-                        count = (wd - phase + stride - 1) // stride  # the input columns of this phase
-                        for q0 in range(0, count, pixels):
-                            for k in range(block):
-                                acc[k] = 0
-                            for i in range(3):
-                                if (y + top - i) % stride != 0:
-                                    continue
-                                r = (y + top - i) // stride
-                                if r < 0 or r >= oh:
-                                    continue
-                                for j in range(3):
-                                    if (phase + left - j) % stride != 0:
-                                        continue
-                                    o = (phase + q0 * stride + left - j) // stride  # the first pixel's output
-                                    at = ((r + 1) * width + o + 1) * cout
-                                    gs = padded[at:at + pixels * cout]
-                                    at = (cb * 9 + (i * 3 + j) * cblock) * cout
-                                    ws = wp[at:at + cout * cblock]
-                                    for co in range(cout):
-                                        for ci in range(cblock):
-                                            wc = ws[co * cblock + ci]
-                                            for p in range(pixels):
-                                                acc[p * cblock + ci] += gs[p * cout + co] * wc
-                            for k in range(block):
-                                done[k] = acc[k]
-                            for p in range(min(pixels, count - q0)):
-                                at = ((s * h + y) * wd + phase + (q0 + p) * stride) * cin + cb
-                                dxf[at:at + cblock] = done[p * cblock:(p + 1) * cblock]
+                    for x0 in range(-left, wd, pixels):
+                        base = (x0 + left) // 2
+                        for k in range(block):
+                            acc[k] = 0
+                        for i in range(3):
+                            if (y + top - i) % 2 != 0:
+                                continue
+                            r = (y + top - i) // 2
+                            if r < 0 or r >= oh:
+                                continue
+                            at = (r * width + base) * cout  # output column base - 1
+                            gs = padded[at:at + (half + 1) * cout]
+                            at = (cb * 9 + i * 3 * cblock) * cout  # (block cb, taps (i, 0), (i, 1), (i, 2)) of wp
+                            ws = wp[at:at + 3 * cout * cblock]
+                            for co in range(cout):
+                                for ci in range(cblock):
+                                    w0, w1, w2 = (ws[co * cblock + ci], ws[(cout + co) * cblock + ci],
+                                                  ws[(2 * cout + co) * cblock + ci])
+                                    for e in range(half):
+                                        # (two statements, two multiply-adds: one sum of two products
+                                        # compiles to a product, a multiply-add and an add)
+                                        acc[2 * e * cblock + ci] += gs[(e + 1) * cout + co] * w0
+                                        acc[2 * e * cblock + ci] += gs[e * cout + co] * w2
+                                        acc[(2 * e + 1) * cblock + ci] += gs[(e + 1) * cout + co] * w1
+                        for k in range(block):
+                            done[k] = acc[k]
+                        at = ((s * h + y) * wd + x0) * cin + cb
+                        for p in range(max(0, -x0), min(pixels, wd - x0)):
+                            for ci in range(cblock):
+                                dxf[at + p * cin + ci] = done[p * cblock + ci]
     return kernel
