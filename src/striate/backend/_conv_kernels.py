@@ -97,6 +97,25 @@ def _rows(cin, cout):
     return max(d for d in range(1, min(8, max(1, 256 // block), cin) + 1) if cin % d == 0)
 
 
+def _copy_runs(run):
+    """The compiled function ``(dst, at, src, start, runs)``: ``dst[at:at + runs * run] = src[start:start +
+    runs * run]`` (1-D float32 arrays), ``run`` (a constant) values at a time through registers.
+
+    NOTE: a slice's assignment, or a plain loop, copies value by value: the compiler cannot tell that
+    the two arrays do not overlap. Through a stack array the loads and the stores are each one run of
+    vectors.
+    """
+    @numba.njit(nogil=True, inline="always")
+    def copy(dst, at, src, start, runs):
+        values = numba.carray(_stack_floats(run), (run,))
+        for q in range(runs):
+            for k in range(run):
+                values[k] = src[start + q * run + k]
+            for k in range(run):
+                dst[at + q * run + k] = values[k]
+    return copy
+
+
 _compiled = {}
 
 
@@ -134,6 +153,7 @@ def conv3x3_input_grad(cin, cout, stride):
 def _conv_kernel(cin, cout, stride):
     pixels, cblock = _pixels(cout), _channel_block(cout, FORWARD_BLOCK)
     block, span = pixels * cblock, ((pixels - 1) * stride + 3) * cin  # span: the inputs a step's pixels read
+    copy = _copy_runs(cin)
 
     @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
     def kernel(x, wp, b, top, left, relu, y):
@@ -151,8 +171,7 @@ def _conv_kernel(cin, cout, stride):
         rows, columns = min(h, height - top), min(wd, width - left)
         for s in range(n):
             for r in range(rows):
-                at, src = ((top + r) * width + left) * cin, (s * h + r) * wd * cin
-                padded[at:at + columns * cin] = xf[src:src + columns * cin]
+                copy(padded, ((top + r) * width + left) * cin, xf, (s * h + r) * wd * cin, columns)
             for cb in range(0, cout, cblock):  # a block of output channels over the whole image
                 for k in range(block):
                     bias[k] = b[cb + k % cblock]
@@ -254,6 +273,7 @@ def _input_grad_kernel(cin, cout, stride):
         raise ValueError(f"conv3x3_input_grad: stride must be 2, got {stride}")
     pixels, cblock = _pixels(cin), _channel_block(cin, FORWARD_BLOCK)
     half, block = pixels // 2, pixels * cblock
+    copy = _copy_runs(cout)
 
     @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
     def kernel(g, wp, top, left, dx):
@@ -267,8 +287,7 @@ def _input_grad_kernel(cin, cout, stride):
         gf, dxf = g.reshape(-1), dx.reshape(-1)
         for s in range(n):
             for r in range(oh):
-                at, src = (r * width + 1) * cout, (s * oh + r) * ow * cout
-                padded[at:at + ow * cout] = gf[src:src + ow * cout]
+                copy(padded, (r * width + 1) * cout, gf, (s * oh + r) * ow * cout, ow)
             for cb in range(0, cin, cblock):
                 for y in range(h):
                     for x0 in range(-left, wd, pixels):
