@@ -97,6 +97,18 @@ def _rows(cin, cout):
     return max(d for d in range(1, min(8, max(1, 256 // block), cin) + 1) if cin % d == 0)
 
 
+@numba.njit(inline="always")
+def _unsigned(index):
+    """``index`` (at least 0) as an unsigned integer, for indexing.
+
+    NOTE: Numba wraps negative indices around, as NumPy does, so an index the compiler cannot prove
+    to be at least 0 (one computed from a function's arguments) costs a fix-up per value, and a loop
+    over such indices compiled to gathers and scatters of single values instead of vector loads
+    and stores. An unsigned index has no fix-up.
+    """
+    return np.uint64(index)
+
+
 def _copy_runs(run):
     """The compiled function ``(dst, at, src, start, runs)``: ``dst[at:at + runs * run] = src[start:start +
     runs * run]`` (1-D float32 arrays), ``run`` (a constant) values at a time through registers.
@@ -110,9 +122,9 @@ def _copy_runs(run):
         values = numba.carray(_stack_floats(run), (run,))
         for q in range(runs):
             for k in range(run):
-                values[k] = src[start + q * run + k]
+                values[k] = src[_unsigned(start + q * run + k)]
             for k in range(run):
-                dst[at + q * run + k] = values[k]
+                dst[_unsigned(at + q * run + k)] = values[k]
     return copy
 
 
@@ -199,11 +211,11 @@ def _conv_kernel(cin, cout, stride):
                         # element by element (slices of ``yf`` cost a view's set-up each)
                         if cblock == cout:  # (a constant: the step's pixels are one run of y)
                             for k in range(min(pixels, ow - o) * cout):
-                                yf[at + k] = done[k]
+                                yf[_unsigned(at + k)] = done[k]
                         else:
                             for p in range(min(pixels, ow - o)):
                                 for co in range(cblock):
-                                    yf[at + p * cout + co] = done[p * cblock + co]
+                                    yf[_unsigned(at + p * cout + co)] = done[p * cblock + co]
     return kernel
 
 
@@ -238,6 +250,8 @@ def _kernel_grad_kernel(cin, cout, stride):
                         for c0 in range(0, cin, rows):
                             for cb in range(0, cout, cblock):
                                 at = ((i * 3 + j) * cin + c0) * cout + cb  # the tile: rows x cblock of dw
+                                # (signed indices here, unlike the other kernels' loads and stores: with
+                                # ``_unsigned`` ones, 128 -> 128 ran four times slower; benchmarks/NOTES.md)
                                 if cblock == cout:  # (a constant: the tile is one run of dw)
                                     for k in range(block):
                                         acc[k] = dwf[at + k]
@@ -316,8 +330,13 @@ def _input_grad_kernel(cin, cout, stride):
                                         acc[(2 * e + 1) * cblock + ci] += gs[(e + 1) * cout + co] * w1
                         for k in range(block):
                             done[k] = acc[k]
-                        at = ((s * h + y) * wd + x0) * cin + cb
-                        for p in range(max(0, -x0), min(pixels, wd - x0)):
-                            for ci in range(cblock):
-                                dxf[at + p * cin + ci] = done[p * cblock + ci]
+                        p0, p1 = max(0, -x0), min(pixels, wd - x0)  # the step's pixels inside the image
+                        at = ((s * h + y) * wd + x0 + p0) * cin + cb
+                        if cblock == cin:  # (a constant: the pixels are one run of dx)
+                            for k in range((p1 - p0) * cin):
+                                dxf[_unsigned(at + k)] = done[p0 * cin + k]
+                        else:
+                            for p in range(p1 - p0):
+                                for ci in range(cblock):
+                                    dxf[_unsigned(at + p * cin + ci)] = done[(p0 + p) * cblock + ci]
     return kernel
