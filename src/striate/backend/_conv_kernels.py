@@ -251,7 +251,8 @@ def _kernel_grad_kernel(cin, cout, stride):
                             for cb in range(0, cout, cblock):
                                 at = ((i * 3 + j) * cin + c0) * cout + cb  # the tile: rows x cblock of dw
                                 # (signed indices here, unlike the other kernels' loads and stores: with
-                                # ``_unsigned`` ones, 128 -> 128 ran four times slower; benchmarks/NOTES.md)
+                                # ``_unsigned`` ones the wide tiles ran several times slower; benchmarks/NOTES.md,
+                                # "Unsigned indices")
                                 if cblock == cout:  # (a constant: the tile is one run of dw)
                                     for k in range(block):
                                         acc[k] = dwf[at + k]
