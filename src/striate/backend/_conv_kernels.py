@@ -250,9 +250,8 @@ def _kernel_grad_kernel(cin, cout, stride):
                         for c0 in range(0, cin, rows):
                             for cb in range(0, cout, cblock):
                                 at = ((i * 3 + j) * cin + c0) * cout + cb  # the tile: rows x cblock of dw
-                                # (signed indices here, unlike the other kernels' loads and stores: with
-                                # ``_unsigned`` ones the wide tiles ran several times slower; benchmarks/NOTES.md,
-                                # "Unsigned indices")
+                                # (signed indices here, unlike the other kernels' loads and stores: unsigned
+                                # ones slowed the wide tiles down; benchmarks/NOTES.md, "Unsigned indices")
                                 if cblock == cout:  # (a constant: the tile is one run of dw)
                                     for k in range(block):
                                         acc[k] = dwf[at + k]
