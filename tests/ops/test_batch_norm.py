@@ -220,3 +220,53 @@ def test_passes_split_across_threads_give_the_unsplit_results(relu, request):
     split = run()
     for a, b in zip(split, whole):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5 * max(1.0, float(np.abs(b).max())))
+
+
+class PassByPass:
+    """The compiled kernels without their one-call forms: ``ChannelsLast`` then calls them pass by pass."""
+
+    def __init__(self, kernels):
+        self.kernels = kernels
+
+    def __getattr__(self, name):
+        if name in ("batch_norm_forward", "batch_norm_backward"):
+            raise AttributeError(name)
+        return getattr(self.kernels, name)
+
+
+@pytest.fixture
+def one_thread():
+    """striate on one thread, as inside fit with ``set_num_threads(1)``: nothing split, under either engine."""
+    from striate.backend import threads
+    before = threads.get_num_threads()
+    threads.set_num_threads(1)
+    yield
+    threads.set_num_threads(before)
+
+
+@pytest.mark.parametrize("kernels", [low.passes for low in fast_lowerings()[1:]], ids=["compiled"])
+@pytest.mark.parametrize("shape", [(16, 6, 6, 16), (7, 5, 3, 24), (4, 4, 4, 128), (9, 3)])
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("affine", [True, False])
+def test_one_call_kernels_give_the_bits_of_the_passes_one_by_one(kernels, shape, relu, affine, one_thread):
+    """Where one thread does the work, the compiled kernels make each direction in one call, with the
+    per-channel arithmetic between the passes compiled too: the same bits as the passes called one by one."""
+    x, gy, gamma, beta, _, _ = relu_batch(shape)
+    if not affine:
+        gamma = beta = None
+    axis, offset = len(shape) - 1, ({"beta": beta} if relu else {})
+    one_call = bn.ChannelsLast(kernels, relu=relu)
+    by_pass = bn.ChannelsLast(PassByPass(kernels), relu=relu)
+    rows = one_call.rows(x, shape[-1])
+    assert one_call.in_one_call(rows, 3) and not by_pass.in_one_call(rows, 3)
+    want = by_pass.forward(np, x, gamma, beta, axis, 1e-3)
+    results = [(one_call.forward(np, x, gamma, beta, axis, 1e-3), want)]
+    for need_x in (True, False):
+        results.append([low.backward(np, gy, x, gamma, *want[1:], axis, 1e-3, need_x=need_x, **offset)
+                        for low in (one_call, by_pass)])
+    for got, expected in results:
+        for a, b in zip(got, expected):
+            assert (a is None) == (b is None)
+            if b is not None:
+                assert a.dtype == b.dtype
+                np.testing.assert_array_equal(a, b)

@@ -499,6 +499,71 @@ def batch_norm_input_grad(gy, x, mean, a, b, relu, k, p, q, gx):
             gx[r, j] = g * k[j] + (d * p[j] + q[j])
 
 
+# -- one call a direction, for work one thread does whole -----------------------------------------------
+# On a small batch the Python between the passes (the statistics merged, the factors made and tiled)
+# costs as much as a pass; these make the same calls and the same float64 arithmetic as
+# ``ChannelsLast`` does around the passes (the same bits), in one compiled call.
+@_jit
+def _tiled(v, width, dtype):
+    """Per-channel ``v`` repeated across ``width``, as ``dtype``."""
+    out = np.empty(width, dtype)
+    for j in range(width):
+        out[j] = v[j % v.size]
+    return out
+
+
+@_jit
+def _inverse_std(var, epsilon):
+    """``1 / sqrt(var + epsilon)`` in float64 (``ChannelsLast.scale``)."""
+    inv = np.empty(var.size)
+    for k in range(var.size):
+        inv[k] = 1.0 / np.sqrt(np.float64(var[k]) + epsilon)
+    return inv
+
+
+@_jit
+def batch_norm_forward(x, c, gamma, beta, epsilon, relu, block, mean, var, y):
+    """``ChannelsLast.forward`` unsplit: the statistics of ``x`` (rows, rep * c) into ``mean`` and ``var``
+    (x's dtype, c values), then ``y`` (``batch_norm_affine`` with ``a = gamma / sqrt(var + epsilon)``)."""
+    n, width = x.shape
+    mean64, m2 = np.empty(c), np.empty(c)
+    batch_norm_statistics(x, c, block, mean64, m2)
+    count = n * (width // c)
+    for k in range(c):
+        mean[k] = mean64[k]
+        var[k] = m2[k] / count
+    a = _inverse_std(var, epsilon) * gamma
+    batch_norm_affine(x, _tiled(mean, width, x.dtype), _tiled(a, width, x.dtype), _tiled(beta, width, x.dtype),
+                      relu, y)
+
+
+@_jit
+def batch_norm_backward(gy, x, c, mean, var, gamma, beta, epsilon, relu, block, ggamma, gbeta, gx):
+    """``ChannelsLast.backward`` unsplit: the per-channel sums of ``g`` and ``g * (x - mean)``
+    (``batch_norm_grad_sums``), whence ``gbeta`` and ``ggamma`` (x's dtype, c values), then, where ``gx``
+    has rows, the input gradient (``batch_norm_input_grad`` with the factors ``k = gamma / sqrt(var +
+    epsilon)``, ``p`` and ``q``)."""
+    n, width = x.shape
+    count = n * (width // c)
+    inv = _inverse_std(var, epsilon)
+    k = inv * gamma
+    tiled_mean, tiled_k, tiled_beta = (_tiled(mean, width, x.dtype), _tiled(k, width, x.dtype),
+                                       _tiled(beta, width, x.dtype))
+    width_sums, width_centered = np.empty(width), np.empty(width)
+    batch_norm_grad_sums(gy, x, tiled_mean, tiled_k, tiled_beta, relu, block, width_sums, width_centered)
+    sum_gy, sum_gy_centered = width_sums[:c].copy(), width_centered[:c].copy()
+    for i in range(1, width // c):  # the width's sums added up by channel, in the order of NumPy's sum over rows
+        sum_gy += width_sums[i * c:(i + 1) * c]
+        sum_gy_centered += width_centered[i * c:(i + 1) * c]
+    ggamma[:] = sum_gy_centered * inv
+    gbeta[:] = sum_gy
+    if gx.shape[0] > 0:
+        p = -k * inv * inv * sum_gy_centered / count
+        q = -k * sum_gy / count
+        batch_norm_input_grad(gy, x, tiled_mean, tiled_k, tiled_beta, relu, tiled_k, _tiled(p, width, x.dtype),
+                              _tiled(q, width, x.dtype), gx)
+
+
 # -- waiting without the GIL (``backend.threads``) ----------------------------------------------------
 def _libc():
     """The C library's ``sched_yield`` and ``clock_gettime`` (with the monotonic clock's id), or None."""

@@ -10,7 +10,10 @@ The training op computes with one of two lowerings, picked by :func:`lowering_fo
   ``passes``: compiled kernels (``striate[fast]``, float32; ``backend._kernels``) or :data:`NUMPY_PASSES`,
   NumPy calls on blocks of rows small enough to stay in the cache between calls. Each pass is split by
   rows across striate's threads (``backend.threads``, as its rule decides): the parts then read what
-  the same thread's part of the convolution before just wrote, in its own core's cache.
+  the same thread's part of the convolution before just wrote, in its own core's cache. Where one
+  thread does a direction whole, the compiled kernels make it in one call (``batch_norm_forward``,
+  ``batch_norm_backward``): the same passes and the per-channel arithmetic between them, compiled,
+  for small batches, on which that arithmetic's NumPy calls took as long as a pass.
 
 Both keep for backward only the input (which the graph holds anyway) and the per-channel statistics.
 The inference op is one scale-and-shift pass (:class:`ChannelAffine`) through the same lowerings.
@@ -263,13 +266,28 @@ class ChannelsLast:
 
     def forward(self, xp, x, gamma, beta, axis, epsilon):
         c = x.shape[-1]
-        mean, m2 = self.statistics(xp, self.rows(x, c), c)
+        rows = self.rows(x, c)
+        if self.in_one_call(rows, 2):
+            y, mean, var = xp.empty_like(x), xp.empty(c, x.dtype), xp.empty(c, x.dtype)
+            self.passes.batch_norm_forward(rows, c, *self.filled(xp, x, gamma, beta), epsilon, self.relu,
+                                           self.block(rows), mean, var, y.reshape(rows.shape))
+            return y, mean, var
+        mean, m2 = self.statistics(xp, rows, c)
         mean, var = mean.astype(x.dtype), (m2 / (x.size // c)).astype(x.dtype)
         y = self.affine(xp, x, mean, self.scale(xp, gamma, var, epsilon)[1], beta, axis)
         return y, mean, var
 
     def backward(self, xp, gy, x, gamma, mean, var, axis, epsilon, need_x=True, beta=None):
-        n = x.size // x.shape[-1]
+        c = x.shape[-1]
+        rows = self.rows(x, c)
+        if self.in_one_call(rows, 3 if need_x else 2):
+            ggamma, gbeta = xp.empty(c, x.dtype), xp.empty(c, x.dtype)
+            gx = xp.empty_like(x) if need_x else xp.empty((0, rows.shape[1]), x.dtype)
+            self.passes.batch_norm_backward(self.rows(gy.astype(x.dtype, copy=False), c), rows, c, mean, var,
+                                            *self.filled(xp, x, gamma, beta), epsilon, self.relu, self.block(rows),
+                                            ggamma, gbeta, gx.reshape(-1, rows.shape[1]))
+            return (gx if need_x else None), ggamma, gbeta
+        n = x.size // c
         inv, k = self.scale(xp, gamma, var, epsilon)
         # NOTE: gx = k * (gy - sum(gy)/n - xhat * sum(gy*xhat)/n) with k = gamma * inv and
         # xhat = (x - mean) * inv: gy * k + (x - mean) * p + q, p and q made from the two sums.
@@ -277,6 +295,20 @@ class ChannelsLast:
             xp, gy, x, mean, k, beta, need_x, lambda sum_gy, sum_gy_centered: (
                 k, -k * inv * inv * sum_gy_centered / n, -k * sum_gy / n))
         return gx, (sum_gy_centered * inv).astype(x.dtype), sum_gy.astype(x.dtype)
+
+    def in_one_call(self, rows, passes):
+        """Whether the passes make a direction whole in one call (``batch_norm_forward`` and
+        ``batch_norm_backward``, the compiled kernels' own): where they have it and ``backend.threads``'
+        rule runs work of ``passes`` passes over ``rows`` whole."""
+        return (hasattr(self.passes, "batch_norm_forward")
+                and threads.runs_whole(rows.shape[0], cost=passes * rows.size, kind="elementwise"))
+
+    @staticmethod
+    def filled(xp, x, gamma, beta):
+        """``gamma`` and ``beta``, ones and zeros where None, in ``x``'s dtype."""
+        c = x.shape[-1]
+        return (xp.ones(c, x.dtype) if gamma is None else gamma.astype(x.dtype, copy=False),
+                xp.zeros(c, x.dtype) if beta is None else beta.astype(x.dtype, copy=False))
 
     def split(self, work, rows, passes):
         """``work(part)`` for parts of ``rows``' rows on striate's threads, as ``backend.threads``' rule
