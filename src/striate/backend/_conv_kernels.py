@@ -26,11 +26,11 @@ the image (padding adds nothing) go by, one image at a time.
 """
 import numba
 import numpy as np
-from llvmlite import ir
-from numba.core import cgutils, types
+from numba.core import types
 from numba.extending import intrinsic
 
 from striate.backend import memo
+from striate.backend._kernels import _stack_floats, _unsigned
 
 
 @intrinsic
@@ -49,18 +49,6 @@ def _wide_vectors(typingctx):
                 break
         return context.get_dummy_value()
     return types.none(), lower
-
-
-@intrinsic
-def _stack_floats(typingctx, count):
-    """A pointer to ``count`` (a constant) float32 values on the stack: the compiler keeps them in
-    registers, where an array from ``np.empty`` might overlap the kernel's other arrays and stays in memory."""
-    if not isinstance(count, types.IntegerLiteral):
-        return None
-
-    def lower(context, builder, signature, args):
-        return cgutils.alloca_once(builder, ir.FloatType(), size=ir.Constant(ir.IntType(64), count.literal_value))
-    return types.CPointer(types.float32)(count), lower
 
 
 def _channel_block(cout, most):
@@ -95,18 +83,6 @@ def _rows(cin, cout):
     if cin * block <= 256:
         return cin
     return max(d for d in range(1, min(8, max(1, 256 // block), cin) + 1) if cin % d == 0)
-
-
-@numba.njit(inline="always")
-def _unsigned(index):
-    """``index`` (at least 0) as an unsigned integer, for indexing.
-
-    NOTE: Numba wraps negative indices around, as NumPy does, so an index the compiler cannot prove
-    to be at least 0 (one computed from a function's arguments) costs a fix-up per value, and a loop
-    over such indices compiled to gathers and scatters of single values instead of vector loads
-    and stores. An unsigned index has no fix-up.
-    """
-    return np.uint64(index)
 
 
 def _copy_runs(run):
