@@ -223,7 +223,9 @@ class ChannelsLast:
     ``passes`` makes them (:data:`NUMPY_PASSES` or ``backend._kernels``). Gives the :class:`Reference`
     results to float rounding; its methods take the same arguments, and with ``relu``, the ReLU of
     them, in the same passes (``backward`` then takes ``beta`` and ``affine_backward`` ``b`` too:
-    forward's offset, with which the passes remake the output's sign).
+    forward's offset, with which the passes remake the output's sign). Where the work is not split
+    and ``passes`` make a whole direction in one call (the compiled kernels' ``batch_norm_forward`` and
+    ``batch_norm_backward``), ``forward`` and ``backward`` make one call each (:meth:`in_one_call`).
 
     Example:
         >>> import numpy as np
