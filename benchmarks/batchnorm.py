@@ -14,9 +14,10 @@ machine's best: a bound, not a typical time). "traffic" times the same reads and
 op's order on its own four arrays (x, y, gy, gx), its fastest repeat: where one array fits in L2 and
 the four do not, the bound's reads and copies run from L2 and the op's cannot ("xtraf": the op's time
 over it). All cases take turns within each repeat; each op's figure is the median over the repeats
-of a loop's mean (``--best``: the fastest repeat, for a machine that other work shares). BLAS runs on one thread (the NumPy passes sum with matrix-vector products; the
-kernels use none). Freed memory is kept for the next arrays, as inside ``fit``
-(``backend.keep_freed_memory``): each op's output reuses pages rather than faulting in fresh ones.
+of a loop's mean (``--best``: the fastest repeat, for a machine that other work shares). BLAS runs on
+one thread (the NumPy passes sum with matrix-vector products; the kernels use none). Freed memory is
+kept for the next arrays, as inside ``fit`` (``backend.keep_freed_memory``): each op's output reuses
+pages rather than faulting in fresh ones.
 """
 import argparse
 import os

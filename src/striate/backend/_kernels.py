@@ -436,7 +436,7 @@ def _warp_kernel(order, mode, c):
 # NOTE: the two sums kernels take CHUNK columns at a time over a block's rows, their sums in stack arrays
 # (registers) with unsigned indices: with the sums in an array from np.empty, each row's loop loaded and
 # stored them and began with a check that they do not overlap the batch. The same sums in the same
-# order (the same bits), faster (benchmarks/NOTES.md, "fourth pass").
+# order: the same bits.
 CHUNK = 64  # columns whose sums the compiler keeps in vector registers at once
 
 
